@@ -1,0 +1,354 @@
+package net.alknet.endpoint;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.incubator.codec.quic.QuicChannel;
+import io.netty.incubator.codec.quic.QuicClientCodecBuilder;
+import io.netty.incubator.codec.quic.QuicConnectionCloseEvent;
+import io.netty.incubator.codec.quic.QuicSslContext;
+import io.netty.incubator.codec.quic.QuicSslContextBuilder;
+import io.netty.incubator.codec.quic.QuicStreamChannel;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.Future;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import org.jboss.logging.Logger;
+
+/**
+ * The client side of the endpoint (EP-9): {@code connect(host, port, alpn, trust, transport)}
+ * returns a {@link Connection} with the same stream API handlers use.
+ *
+ * <p>With a client key, the client presents a self-signed certificate for that Ed25519 key so the
+ * node can resolve it to an identity (mutual TLS). Trust in the node is decided by a {@link Trust}
+ * policy (pinned fingerprint, known_nodes, or CAs); a refusal is reported with the policy's
+ * message.
+ *
+ * <p>Blocking: {@link #connect} waits for the handshake and MUST NOT be called on an event loop.
+ */
+public final class EndpointClient implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(EndpointClient.class);
+  private static final AttributeKey<QuicConnection> CONNECTION =
+      AttributeKey.valueOf("alknet.client.connection");
+
+  private final EventLoopGroup group;
+  private final boolean ownsGroup;
+  private final Optional<TlsContexts.SingleKeyManager> clientCertificate;
+  private final EndpointLimits limits;
+  private final EndpointMetrics metrics;
+
+  /**
+   * @param group event loops to use, or {@code null} to create (and own) a one-thread group
+   * @param clientKey Ed25519 key to authenticate with, if any
+   */
+  public EndpointClient(
+      EventLoopGroup group,
+      Optional<KeyPair> clientKey,
+      EndpointLimits limits,
+      EndpointMetrics metrics) {
+    this.ownsGroup = group == null;
+    this.group = group == null ? new NioEventLoopGroup(1) : group;
+    this.clientCertificate = clientKey.map(TlsContexts::clientCertificate);
+    this.limits = limits;
+    this.metrics = metrics;
+  }
+
+  /** Connects over the given transport and waits for the TLS handshake. */
+  public Connection connect(String host, int port, String alpn, Trust trust, Transport transport)
+      throws IOException {
+    if (group.next().inEventLoop()) {
+      throw new IllegalStateException("connect blocks; call it off the event loop");
+    }
+    String target = host + ":" + port;
+    TlsContexts.TrustAdapter trustAdapter = new TlsContexts.TrustAdapter(trust, target);
+    try {
+      return transport == Transport.QUIC
+          ? connectQuic(host, port, alpn, trustAdapter)
+          : connectTcp(host, port, alpn, trustAdapter);
+    } catch (IOException e) {
+      CertificateException refusal = trustAdapter.refusal.get();
+      if (refusal != null) {
+        throw new IOException(refusal.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+
+  private Connection connectQuic(String host, int port, String alpn, TlsContexts.TrustAdapter trust)
+      throws IOException {
+    QuicSslContextBuilder sslBuilder =
+        QuicSslContextBuilder.forClient()
+            .trustManager(trust)
+            .applicationProtocols(alpn)
+            .earlyData(false);
+    clientCertificate.ifPresent(km -> sslBuilder.keyManager(km.key(), null, km.chain()));
+    QuicSslContext ssl = sslBuilder.build();
+    long window = limits.streamBufferBytes();
+    ChannelHandler codec =
+        new QuicClientCodecBuilder()
+            .sslContext(ssl)
+            .maxIdleTimeout(limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .initialMaxData(Math.min(window * limits.maxStreamsPerConnection(), 16L << 20))
+            .initialMaxStreamDataBidirectionalLocal(window)
+            .initialMaxStreamDataBidirectionalRemote(window)
+            .initialMaxStreamsBidirectional(limits.maxStreamsPerConnection())
+            .build();
+    Channel udp;
+    try {
+      udp =
+          new Bootstrap()
+              .group(group)
+              .channel(NioDatagramChannel.class)
+              .option(ChannelOption.SO_RCVBUF, 4 << 20)
+              .option(ChannelOption.SO_SNDBUF, 4 << 20)
+              .handler(codec)
+              .bind(0)
+              .sync()
+              .channel();
+    } catch (Exception e) {
+      throw new IOException("cannot open a UDP socket: " + e.getMessage(), e);
+    }
+    InetSocketAddress remote = new InetSocketAddress(host, port);
+    if (remote.isUnresolved()) {
+      udp.close();
+      throw new IOException("cannot resolve host " + host);
+    }
+    ChannelHandler streams =
+        new ChannelInitializer<QuicStreamChannel>() {
+          @Override
+          protected void initChannel(QuicStreamChannel ch) {
+            QuicConnection conn = ch.parent().attr(CONNECTION).get();
+            if (conn == null) {
+              ch.close();
+              return;
+            }
+            NettyStream stream =
+                new NettyStream(ch, conn, ch.streamId(), limits.streamBufferBytes());
+            ch.pipeline().addLast(stream);
+            conn.offerIncoming(stream);
+          }
+        };
+    Future<QuicChannel> f =
+        QuicChannel.newBootstrap(udp)
+            .handler(new ClientQuicEvents())
+            .streamHandler(streams)
+            .streamOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .remoteAddress(remote)
+            .connect();
+    QuicChannel quic;
+    try {
+      quic = await(f, "quic", host, port);
+    } catch (IOException e) {
+      udp.close();
+      throw e;
+    }
+    ChannelHandler localStreams =
+        new ChannelInitializer<QuicStreamChannel>() {
+          @Override
+          protected void initChannel(QuicStreamChannel ch) {
+            QuicConnection conn = ch.parent().attr(CONNECTION).get();
+            NettyStream stream =
+                new NettyStream(ch, conn, ch.streamId(), limits.streamBufferBytes());
+            ch.pipeline().addLast(stream);
+            conn.registerStream(stream);
+          }
+        };
+    QuicConnection conn =
+        new QuicConnection(
+            newId(),
+            alpn,
+            quic,
+            remote,
+            peerCertificate(quic.sslEngine()),
+            metrics.opened(alpn, Transport.QUIC),
+            limits,
+            localStreams,
+            LOG);
+    quic.attr(CONNECTION).set(conn);
+    quic.closeFuture()
+        .addListener(
+            x -> {
+              conn.markClosed(conn.closeInfo());
+              udp.close();
+            });
+    return conn;
+  }
+
+  /** Records the node's CONNECTION_CLOSE (code and reason) for {@link Connection#closed()}. */
+  private static final class ClientQuicEvents extends ChannelInboundHandlerAdapter {
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof QuicConnectionCloseEvent close) {
+        QuicConnection conn = ctx.channel().attr(CONNECTION).get();
+        if (conn != null) {
+          conn.peerClose(
+              new Connection.CloseInfo(
+                  close.isApplicationClose() ? CloseCode.of(close.error()) : null,
+                  close.error(),
+                  true,
+                  new String(close.reason(), StandardCharsets.UTF_8)));
+        }
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.debugf("QUIC client error: %s", cause.toString());
+    }
+  }
+
+  private Connection connectTcp(String host, int port, String alpn, TlsContexts.TrustAdapter trust)
+      throws IOException {
+    SSLContext ctx = TlsContexts.clientContext(clientCertificate.orElse(null), trust);
+    SSLEngine engine = ctx.createSSLEngine(host, port);
+    engine.setUseClientMode(true);
+    SSLParameters params = engine.getSSLParameters();
+    params.setProtocols(TlsContexts.TLS13);
+    params.setApplicationProtocols(new String[] {alpn});
+    engine.setSSLParameters(params);
+    SslHandler ssl = new SslHandler(engine);
+    ssl.setHandshakeTimeoutMillis(limits.handshakeTimeout().toMillis());
+    Future<Channel> handshake;
+    SocketChannel ch;
+    try {
+      ch =
+          (SocketChannel)
+              new Bootstrap()
+                  .group(group)
+                  .channel(NioSocketChannel.class)
+                  .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                  .option(ChannelOption.TCP_NODELAY, true)
+                  .option(
+                      ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                      (int) limits.handshakeTimeout().toMillis())
+                  .handler(
+                      new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel c) {
+                          c.pipeline().addLast("tls", ssl);
+                        }
+                      })
+                  .connect(host, port)
+                  .sync()
+                  .channel();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while connecting");
+    } catch (Exception e) {
+      throw new IOException(
+          "cannot connect to " + host + ":" + port + " over tcp: " + e.getMessage(), e);
+    }
+    handshake = ssl.handshakeFuture();
+    try {
+      await(handshake, "tcp", host, port);
+    } catch (IOException e) {
+      ch.close();
+      throw e;
+    }
+    String negotiated = engine.getApplicationProtocol();
+    if (!alpn.equals(negotiated)) {
+      ch.close();
+      throw new IOException("node " + host + ":" + port + " did not accept ALPN " + alpn);
+    }
+    TcpConnection conn =
+        new TcpConnection(
+            newId(),
+            alpn,
+            ch,
+            peerCertificate(engine),
+            metrics.opened(alpn, Transport.TCP),
+            limits,
+            false,
+            LOG);
+    ch.closeFuture()
+        .addListener(
+            x -> conn.markClosed(conn.localCloseOr(new Connection.CloseInfo(null, -1, true, ""))));
+    return conn;
+  }
+
+  private <T> T await(Future<T> f, String transport, String host, int port) throws IOException {
+    try {
+      return f.get(limits.handshakeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while connecting");
+    } catch (ExecutionException e) {
+      throw new IOException(
+          "cannot connect to "
+              + host
+              + ":"
+              + port
+              + " over "
+              + transport
+              + ": "
+              + describe(e.getCause()),
+          e.getCause());
+    } catch (TimeoutException e) {
+      f.cancel(false);
+      throw new IOException(
+          "cannot connect to "
+              + host
+              + ":"
+              + port
+              + " over "
+              + transport
+              + ": handshake timed out");
+    }
+  }
+
+  private static String describe(Throwable t) {
+    String m = t.getMessage();
+    if (m != null
+        && (m.contains("NO_APPLICATION_PROTOCOL") || m.contains("no_application_protocol"))) {
+      return "the node does not serve that ALPN (no_application_protocol)";
+    }
+    return m == null ? t.getClass().getSimpleName() : m;
+  }
+
+  private static Optional<X509Certificate> peerCertificate(SSLEngine engine) {
+    try {
+      Certificate[] certs = engine.getSession().getPeerCertificates();
+      return certs.length > 0 && certs[0] instanceof X509Certificate x
+          ? Optional.of(x)
+          : Optional.empty();
+    } catch (Exception e) {
+      return Optional.empty();
+    }
+  }
+
+  private static String newId() {
+    return String.format("c-%08x", ThreadLocalRandom.current().nextInt());
+  }
+
+  @Override
+  public void close() {
+    if (ownsGroup) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+  }
+}

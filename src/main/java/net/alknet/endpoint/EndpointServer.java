@@ -1,0 +1,725 @@
+package net.alknet.endpoint;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.incubator.codec.quic.QuicChannel;
+import io.netty.incubator.codec.quic.QuicConnectionCloseEvent;
+import io.netty.incubator.codec.quic.QuicServerCodecBuilder;
+import io.netty.incubator.codec.quic.QuicSslContext;
+import io.netty.incubator.codec.quic.QuicSslContextBuilder;
+import io.netty.incubator.codec.quic.QuicStreamChannel;
+import io.netty.util.AttributeKey;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.PublicKey;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import net.alknet.auth.Identity;
+import net.alknet.auth.IdentityProvider;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+
+/**
+ * The node's listening side (EP-1..EP-8): one port number, QUIC v1 on UDP and TLS 1.3 on TCP, each
+ * connection routed by its negotiated ALPN to the handler in the {@link HandlerRegistry}.
+ *
+ * <p>Netty channels run on the given event-loop group (in a node, Vert.x's). Handlers run on their
+ * own handler threads, one per connection, so a handler that blocks or throws harms only its
+ * connection. {@link #shutdown(Duration)} is ordered and idempotent.
+ */
+public final class EndpointServer implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(EndpointServer.class);
+  private static final AttributeKey<QuicConnection> QUIC_CONNECTION =
+      AttributeKey.valueOf("alknet.connection");
+
+  /**
+   * Listener options.
+   *
+   * @param bindAddress address both listeners bind (e.g. 0.0.0.0)
+   * @param port port number for UDP and TCP; 0 picks a free one (the same number for both)
+   * @param quic whether to listen for QUIC
+   * @param tcp whether to listen for TLS/TCP
+   * @param defaultAlpn handler ALPN for TLS clients that offer no ALPN at all (EP-4)
+   * @param requestClientCertificates ask TLS clients for an (optional) certificate
+   */
+  public record Options(
+      String bindAddress,
+      int port,
+      boolean quic,
+      boolean tcp,
+      String defaultAlpn,
+      boolean requestClientCertificates) {
+
+    public static Options loopback(int port) {
+      return new Options("127.0.0.1", port, true, true, "http/1.1", true);
+    }
+
+    public Options withDefaultAlpn(String alpn) {
+      return new Options(bindAddress, port, quic, tcp, alpn, requestClientCertificates);
+    }
+  }
+
+  /** What {@code alknet status} shows. */
+  public record Status(
+      List<String> listening,
+      List<String> alpns,
+      boolean accepting,
+      int openConnections,
+      java.util.Map<String, Integer> activeByAlpn) {}
+
+  private final HandlerRegistry registry;
+  private final TlsIdentity tls;
+  private final IdentityProvider identities;
+  private final EndpointLimits limits;
+  private final Options options;
+  private final EventLoopGroup group;
+  private final EndpointMetrics metrics;
+  private final ConnectionTracker tracker;
+  private final Set<NettyConnection> connections = ConcurrentHashMap.newKeySet();
+  private final ExecutorService handlerThreads;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean shutdown = new AtomicBoolean();
+  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+  private volatile boolean accepting;
+  private SSLContext tcpTls;
+  private Channel tcpChannel;
+  private Channel udpChannel;
+  private int port;
+
+  public EndpointServer(
+      HandlerRegistry registry,
+      TlsIdentity tls,
+      IdentityProvider identities,
+      EndpointLimits limits,
+      Options options,
+      EventLoopGroup group,
+      EndpointMetrics metrics) {
+    this.registry = registry;
+    this.tls = tls;
+    this.identities = identities;
+    this.limits = limits;
+    this.options = options;
+    this.group = group;
+    this.metrics = metrics;
+    this.tracker =
+        new ConnectionTracker(limits.maxConnections(), limits.maxConnectionsPerAddress());
+    AtomicInteger n = new AtomicInteger();
+    // One thread per open connection at most; connections are capped by maxConnections.
+    this.handlerThreads =
+        new ThreadPoolExecutor(
+            0,
+            limits.maxConnections() + 16,
+            30,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "alknet-handler-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Binds both listeners; fails with the address in the message if the port is taken. */
+  public synchronized void start() throws IOException {
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("endpoint already started");
+    }
+    if (registry.alpns().isEmpty()) {
+      throw new IllegalStateException("no protocol handler is enabled; nothing to serve");
+    }
+    tcpTls = TlsContexts.serverContext(tls);
+    InetAddress bind = InetAddress.getByName(options.bindAddress());
+    IOException last = null;
+    for (int attempt = 0; attempt < (options.port() == 0 ? 10 : 1); attempt++) {
+      try {
+        bindBoth(bind, options.port());
+        last = null;
+        break;
+      } catch (IOException e) {
+        last = e;
+        closeListeners();
+      }
+    }
+    if (last != null) {
+      throw last;
+    }
+    accepting = true;
+    LOG.infof(
+        "alknet endpoint listening on %s port %d (%s) for ALPNs %s",
+        options.bindAddress(),
+        port,
+        (options.quic() ? "quic" : "")
+            + (options.quic() && options.tcp() ? "+" : "")
+            + (options.tcp() ? "tcp" : ""),
+        registry.alpns());
+  }
+
+  private void bindBoth(InetAddress bind, int requested) throws IOException {
+    int p = requested;
+    if (options.tcp()) {
+      tcpChannel = bindTcp(new InetSocketAddress(bind, p));
+      p = ((InetSocketAddress) tcpChannel.localAddress()).getPort();
+    }
+    if (options.quic()) {
+      udpChannel = bindQuic(new InetSocketAddress(bind, p));
+      p = ((InetSocketAddress) udpChannel.localAddress()).getPort();
+    }
+    port = p;
+  }
+
+  private Channel bindTcp(InetSocketAddress address) throws IOException {
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    initTcp(ch);
+                  }
+                });
+    try {
+      return b.bind(address).sync().channel();
+    } catch (Exception e) {
+      throw new IOException("cannot listen on TCP " + address + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Channel bindQuic(InetSocketAddress address) throws IOException {
+    QuicSslContext ssl =
+        QuicSslContextBuilder.forServer(
+                tls.privateKey(), null, tls.chain().toArray(new X509Certificate[0]))
+            .trustManager(new TlsContexts.AnyClientCertificate())
+            .clientAuth(options.requestClientCertificates() ? ClientAuth.OPTIONAL : ClientAuth.NONE)
+            .applicationProtocols(registry.alpns().toArray(new String[0]))
+            .earlyData(false)
+            .build();
+    long window = limits.streamBufferBytes();
+    ChannelHandler codec =
+        new QuicServerCodecBuilder()
+            .sslContext(ssl)
+            .maxIdleTimeout(limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .initialMaxData(Math.min(window * limits.maxStreamsPerConnection(), 16L << 20))
+            .initialMaxStreamDataBidirectionalLocal(window)
+            .initialMaxStreamDataBidirectionalRemote(window)
+            .initialMaxStreamsBidirectional(limits.maxStreamsPerConnection())
+            .initialMaxStreamsUnidirectional(0)
+            .tokenHandler(null) // no Retry round trip; address validation is a later hardening step
+            .streamOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .handler(
+                new ChannelInitializer<QuicChannel>() {
+                  @Override
+                  protected void initChannel(QuicChannel ch) {
+                    initQuic(ch);
+                  }
+                })
+            .streamHandler(
+                new ChannelInitializer<QuicStreamChannel>() {
+                  @Override
+                  protected void initChannel(QuicStreamChannel ch) {
+                    QuicConnection conn = quicConnection(ch.parent());
+                    if (conn == null) {
+                      ch.close();
+                      return;
+                    }
+                    NettyStream stream =
+                        new NettyStream(ch, conn, ch.streamId(), limits.streamBufferBytes());
+                    ch.pipeline().addLast(stream);
+                    conn.offerIncoming(stream);
+                  }
+                })
+            .build();
+    try {
+      return new Bootstrap()
+          .group(group)
+          .channel(NioDatagramChannel.class)
+          .option(ChannelOption.SO_RCVBUF, 4 << 20)
+          .option(ChannelOption.SO_SNDBUF, 4 << 20)
+          .handler(codec)
+          .bind(address)
+          .sync()
+          .channel();
+    } catch (Exception e) {
+      throw new IOException("cannot listen on UDP " + address + ": " + e.getMessage(), e);
+    }
+  }
+
+  // ---- TLS over TCP ----
+
+  private void initTcp(SocketChannel ch) {
+    InetSocketAddress remote = ch.remoteAddress();
+    if (!admit(ch, remote, Transport.TCP)) {
+      ch.close();
+      return;
+    }
+    SSLEngine engine = tcpTls.createSSLEngine();
+    engine.setUseClientMode(false);
+    SSLParameters params = engine.getSSLParameters();
+    params.setProtocols(TlsContexts.TLS13);
+    params.setWantClientAuth(options.requestClientCertificates());
+    engine.setSSLParameters(params);
+    // No overlap -> null -> the handshake fails with the no_application_protocol alert (EP-4).
+    engine.setHandshakeApplicationProtocolSelector(
+        (e, offered) -> {
+          for (String alpn : offered) {
+            if (registry.lookup(alpn).isPresent()) {
+              return alpn;
+            }
+          }
+          return null;
+        });
+    SslHandler ssl = new SslHandler(engine);
+    ssl.setHandshakeTimeoutMillis(limits.handshakeTimeout().toMillis());
+    long idle = limits.idleTimeout().toMillis();
+    ch.pipeline()
+        .addLast("tls", ssl)
+        .addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS))
+        .addLast("setup", new TcpSetup(engine));
+  }
+
+  private final class TcpSetup extends ChannelInboundHandlerAdapter {
+    private final SSLEngine engine;
+    private TcpConnection connection;
+
+    TcpSetup(SSLEngine engine) {
+      this.engine = engine;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof SslHandshakeCompletionEvent done) {
+        if (!done.isSuccess()) {
+          handshakeFailed(ctx.channel(), done.cause(), Transport.TCP);
+          ctx.close();
+          return;
+        }
+        String alpn = engine.getApplicationProtocol();
+        if (alpn == null || alpn.isEmpty()) {
+          alpn = options.defaultAlpn();
+        }
+        Optional<X509Certificate> cert = peerCertificate(engine);
+        connection =
+            new TcpConnection(
+                newId(),
+                alpn,
+                (SocketChannel) ctx.channel(),
+                cert,
+                metrics.opened(alpn, Transport.TCP),
+                limits,
+                true,
+                LOG);
+        TcpConnection conn = connection;
+        ctx.channel()
+            .closeFuture()
+            .addListener(
+                f -> closed(conn, conn.localCloseOr(new Connection.CloseInfo(null, -1, true, ""))));
+        dispatch(conn);
+        ctx.fireUserEventTriggered(evt);
+        return;
+      }
+      if (evt instanceof IdleStateEvent) {
+        LOG.infof("[%s] idle timeout; closing", connection == null ? "tcp" : connection.id());
+        if (connection != null) {
+          connection.close(CloseCode.IDLE_TIMEOUT, "idle timeout");
+        } else {
+          ctx.close();
+        }
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      // Handshake failures are reported by the completion event; anything else is one line.
+      if (connection != null) {
+        LOG.debugf("[%s] transport error: %s", connection.id(), cause.toString());
+      }
+      ctx.close();
+    }
+  }
+
+  // ---- QUIC ----
+
+  private void initQuic(QuicChannel ch) {
+    InetSocketAddress remote = (InetSocketAddress) ch.remoteSocketAddress();
+    if (!admit(ch, remote, Transport.QUIC)) {
+      ch.close(true, CloseCode.LIMIT_EXCEEDED.code(), io.netty.buffer.Unpooled.EMPTY_BUFFER);
+      return;
+    }
+    ch.eventLoop()
+        .schedule(
+            () -> {
+              if (ch.isOpen() && !ch.isActive()) {
+                metrics.handshakeFailed("timeout", Transport.QUIC);
+                LOG.debugf("QUIC handshake from %s timed out", remote);
+                ch.close();
+              }
+            },
+            limits.handshakeTimeout().toMillis(),
+            TimeUnit.MILLISECONDS);
+    ch.pipeline().addLast(new QuicSetup());
+  }
+
+  private final class QuicSetup extends ChannelInboundHandlerAdapter {
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      QuicConnection conn = quicConnection((QuicChannel) ctx.channel());
+      if (conn != null) {
+        dispatch(conn);
+      } else {
+        ctx.close();
+      }
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof QuicConnectionCloseEvent close) {
+        QuicConnection conn = ctx.channel().attr(QUIC_CONNECTION).get();
+        if (conn != null) {
+          conn.peerClose(
+              new Connection.CloseInfo(
+                  close.isApplicationClose() ? CloseCode.of(close.error()) : null,
+                  close.error(),
+                  true,
+                  new String(close.reason(), StandardCharsets.UTF_8)));
+        }
+      } else if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
+        handshakeFailed(ctx.channel(), done.cause(), Transport.QUIC);
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (cause instanceof javax.net.ssl.SSLHandshakeException) {
+        handshakeFailed(ctx.channel(), cause, Transport.QUIC);
+      } else {
+        LOG.debugf(
+            "QUIC connection error from %s: %s",
+            ((QuicChannel) ctx.channel()).remoteSocketAddress(), cause.toString());
+      }
+      ctx.close();
+    }
+  }
+
+  /** The connection object of a QUIC channel, created on first need once the ALPN is known. */
+  private QuicConnection quicConnection(QuicChannel ch) {
+    QuicConnection existing = ch.attr(QUIC_CONNECTION).get();
+    if (existing != null) {
+      return existing;
+    }
+    SSLEngine engine = ch.sslEngine();
+    String alpn = engine == null ? null : engine.getApplicationProtocol();
+    if (alpn == null || alpn.isEmpty()) {
+      return null;
+    }
+    QuicConnection conn =
+        new QuicConnection(
+            newId(),
+            alpn,
+            ch,
+            (InetSocketAddress) ch.remoteSocketAddress(),
+            peerCertificate(engine),
+            metrics.opened(alpn, Transport.QUIC),
+            limits,
+            streamInitializer(),
+            LOG);
+    ch.attr(QUIC_CONNECTION).set(conn);
+    ch.closeFuture().addListener(f -> closed(conn, conn.closeInfo()));
+    return conn;
+  }
+
+  private ChannelHandler streamInitializer() {
+    return new ChannelInitializer<QuicStreamChannel>() {
+      @Override
+      protected void initChannel(QuicStreamChannel ch) {
+        QuicConnection conn = ch.parent().attr(QUIC_CONNECTION).get();
+        NettyStream stream = new NettyStream(ch, conn, ch.streamId(), limits.streamBufferBytes());
+        ch.pipeline().addLast(stream);
+        conn.registerStream(stream);
+      }
+    };
+  }
+
+  // ---- shared ----
+
+  private boolean admit(Channel ch, InetSocketAddress remote, Transport transport) {
+    if (!accepting) {
+      metrics.rejected("shutting_down", transport);
+      return false;
+    }
+    ConnectionTracker.Refusal refusal = tracker.tryAcquire(remote.getAddress());
+    if (refusal != null) {
+      metrics.rejected(refusal.tag, transport);
+      LOG.warnf("refused %s connection from %s: %s", transport.label(), remote, refusal.tag);
+      return false;
+    }
+    ch.closeFuture().addListener(f -> tracker.release(remote.getAddress()));
+    return true;
+  }
+
+  private void handshakeFailed(Channel ch, Throwable cause, Transport transport) {
+    String reason;
+    if (cause instanceof SslHandshakeTimeoutException) {
+      reason = "timeout";
+    } else if (String.valueOf(cause.getMessage()).toLowerCase().contains("application protocol")
+        || String.valueOf(cause.getMessage()).contains("NO_APPLICATION_PROTOCOL")) {
+      reason = "no_application_protocol";
+    } else {
+      reason = "tls";
+    }
+    metrics.handshakeFailed(reason, transport);
+    LOG.debugf("%s handshake failed (%s): %s", transport.label(), reason, cause.getMessage());
+  }
+
+  private static Optional<X509Certificate> peerCertificate(SSLEngine engine) {
+    try {
+      Certificate[] certs = engine.getSession().getPeerCertificates();
+      if (certs.length > 0 && certs[0] instanceof X509Certificate x) {
+        return Optional.of(x);
+      }
+    } catch (SSLPeerUnverifiedException | RuntimeException e) {
+      // No client certificate: the common case.
+    }
+    return Optional.empty();
+  }
+
+  private static String newId() {
+    return String.format("c-%08x", ThreadLocalRandom.current().nextInt());
+  }
+
+  private void dispatch(NettyConnection conn) {
+    connections.add(conn);
+    Optional<ProtocolHandler> handler = registry.lookup(conn.alpn());
+    if (handler.isEmpty()) {
+      metrics.rejected("no_handler", conn.transport());
+      LOG.warnf(
+          "[%s] no handler for ALPN %s (%s from %s); closing",
+          conn.id(), conn.alpn(), conn.transport().label(), conn.remoteAddress());
+      conn.close(CloseCode.NO_HANDLER, "no handler for " + conn.alpn());
+      return;
+    }
+    Optional<PublicKey> clientKey =
+        conn.peerCertificate()
+            .map(X509Certificate::getPublicKey)
+            .filter(k -> k.getAlgorithm().equals("EdDSA") || k.getAlgorithm().equals("Ed25519"));
+    Optional<Identity> identity =
+        clientKey.flatMap(
+            k -> {
+              try {
+                return identities
+                    .resolveFromPublicKey(k)
+                    .map(i -> i.withProof(Identity.Proof.CLIENT_CERTIFICATE));
+              } catch (RuntimeException e) {
+                LOG.warnf("[%s] identity lookup failed: %s", conn.id(), e.toString());
+                return Optional.empty();
+              }
+            });
+    AuthContext auth =
+        new AuthContext(
+            conn.id(),
+            conn.alpn(),
+            conn.transport(),
+            conn.remoteAddress(),
+            clientKey,
+            identity,
+            identities);
+    String who = identity.map(Identity::id).orElse(clientKey.isPresent() ? "unknown-key" : "-");
+    LOG.infof(
+        "[%s] accepted alpn=%s transport=%s peer=%s identity=%s",
+        conn.id(), conn.alpn(), conn.transport().label(), conn.remoteAddress(), who);
+    try {
+      handlerThreads.execute(() -> runHandler(handler.get(), conn, auth, who));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      LOG.warnf("[%s] no handler thread available; closing", conn.id());
+      conn.close(CloseCode.LIMIT_EXCEEDED, "busy");
+    }
+  }
+
+  private void runHandler(
+      ProtocolHandler handler, NettyConnection conn, AuthContext auth, String who) {
+    conn.bindHandlerThread(Thread.currentThread());
+    MDC.put("conn", conn.id());
+    MDC.put("alpn", conn.alpn());
+    MDC.put("identity", who);
+    try {
+      if (conn.isOpen()) {
+        handler.handle(conn, auth);
+      }
+      conn.close(
+          shutdown.get() ? CloseCode.SHUTDOWN : CloseCode.NO_ERROR,
+          shutdown.get() ? "node shutting down" : "");
+    } catch (Throwable t) {
+      if (conn.isOpen()) {
+        metrics.handlerError(conn.alpn());
+        LOG.errorf(t, "[%s] handler %s failed; closing the connection", conn.id(), handler.name());
+        conn.close(CloseCode.INTERNAL_ERROR, "internal error");
+      } else {
+        LOG.debugf("[%s] handler ended after close: %s", conn.id(), t.toString());
+      }
+    } finally {
+      conn.bindHandlerThread(null);
+      Thread.interrupted(); // clear an interrupt from the close before the thread is reused
+      MDC.clear();
+    }
+  }
+
+  private void closed(NettyConnection conn, Connection.CloseInfo info) {
+    connections.remove(conn);
+    conn.markClosed(info);
+    LOG.debugf("[%s] closed", conn.id());
+  }
+
+  /** The port number both listeners are bound to. */
+  public int port() {
+    return port;
+  }
+
+  public HandlerRegistry registry() {
+    return registry;
+  }
+
+  public TlsIdentity tlsIdentity() {
+    return tls;
+  }
+
+  public boolean isAccepting() {
+    return accepting;
+  }
+
+  public Status status() {
+    List<String> listening = new ArrayList<>();
+    if (tcpChannel != null) {
+      listening.add("tcp " + tcpChannel.localAddress());
+    }
+    if (udpChannel != null) {
+      listening.add("quic " + udpChannel.localAddress());
+    }
+    return new Status(
+        listening, registry.alpns(), accepting, connections.size(), metrics.activeByAlpn());
+  }
+
+  /** Completes when {@link #shutdown} has finished. */
+  public CompletableFuture<Void> terminated() {
+    return terminated;
+  }
+
+  /**
+   * Graceful shutdown (EP-7), idempotent:
+   *
+   * <ol>
+   *   <li>stop accepting: close the TCP listener, refuse new QUIC connections and new streams;
+   *   <li>tell every handler ({@link ProtocolHandler#shutdown()});
+   *   <li>wait up to {@code grace} for connections to finish their in-flight work;
+   *   <li>close the rest with {@link CloseCode#SHUTDOWN};
+   *   <li>close the UDP socket and stop the handler threads.
+   * </ol>
+   */
+  public void shutdown(Duration grace) {
+    if (!shutdown.compareAndSet(false, true)) {
+      terminated.join();
+      return;
+    }
+    accepting = false;
+    if (tcpChannel != null) {
+      tcpChannel.close().awaitUninterruptibly();
+    }
+    for (NettyConnection c : connections) {
+      c.stopAcceptingStreams();
+    }
+    for (ProtocolHandler h : registry.handlers()) {
+      try {
+        h.shutdown();
+      } catch (RuntimeException e) {
+        LOG.warnf("handler %s failed to shut down: %s", h.name(), e.toString());
+      }
+    }
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (!connections.isEmpty() && System.nanoTime() < deadline) {
+      sleep(20);
+    }
+    if (!connections.isEmpty()) {
+      LOG.infof("closing %d connection(s) still open after the grace period", connections.size());
+    }
+    for (NettyConnection c : connections) {
+      c.close(CloseCode.SHUTDOWN, "node shutting down");
+    }
+    long closeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (!connections.isEmpty() && System.nanoTime() < closeDeadline) {
+      sleep(20);
+    }
+    closeListeners();
+    handlerThreads.shutdownNow();
+    LOG.info("alknet endpoint stopped");
+    terminated.complete(null);
+  }
+
+  private void closeListeners() {
+    if (tcpChannel != null) {
+      tcpChannel.close().awaitUninterruptibly();
+      tcpChannel = null;
+    }
+    if (udpChannel != null) {
+      // Give the QUIC close frames a moment to leave before the socket goes.
+      udpChannel.close().awaitUninterruptibly();
+      udpChannel = null;
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(5));
+  }
+}

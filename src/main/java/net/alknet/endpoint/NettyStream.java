@@ -1,0 +1,366 @@
+package net.alknet.endpoint;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.incubator.codec.quic.QuicStreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.util.ArrayDeque;
+
+/**
+ * A {@link Stream} over one Netty channel: a QUIC stream channel or a TLS/TCP socket channel. It is
+ * the last handler of the channel's pipeline and bridges event-loop callbacks to blocking streams.
+ *
+ * <p>Flow control: incoming bytes are copied into a queue bounded by {@code bufferBytes}; when the
+ * queue reaches it, auto-read is switched off so the transport window stops opening, and it is
+ * switched on again when the reader has drained half of it. Writers wait while the channel is not
+ * writable (outbound buffer above the high watermark {@code bufferBytes}).
+ */
+final class NettyStream extends ChannelDuplexHandler implements Stream {
+
+  private static final int MAX_WRITE_CHUNK = 64 * 1024;
+
+  private final Channel channel;
+  private final NettyConnection connection;
+  private final long id;
+  private final int high;
+  private final int low;
+  private final Object lock = new Object();
+  private final ArrayDeque<byte[]> inbound = new ArrayDeque<>();
+  private int headOffset;
+  private int queued;
+  private boolean paused;
+  private boolean inputFinished;
+  private boolean inputDiscarded;
+  private boolean outputClosed;
+  private IOException failure;
+  private final Input input = new Input();
+  private final Output output = new Output();
+
+  NettyStream(Channel channel, NettyConnection connection, long id, int bufferBytes) {
+    this.channel = channel;
+    this.connection = connection;
+    this.id = id;
+    this.high = bufferBytes;
+    this.low = bufferBytes / 2;
+    channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(low, high));
+  }
+
+  @Override
+  public long id() {
+    return id;
+  }
+
+  @Override
+  public Connection connection() {
+    return connection;
+  }
+
+  @Override
+  public InputStream input() {
+    return input;
+  }
+
+  @Override
+  public OutputStream output() {
+    return output;
+  }
+
+  /** Unread bytes currently buffered (for tests and metrics). */
+  int bufferedBytes() {
+    synchronized (lock) {
+      return queued;
+    }
+  }
+
+  @Override
+  public void abort() {
+    synchronized (lock) {
+      outputClosed = true;
+      discardInputLocked();
+      fail(new IOException("stream aborted"));
+    }
+    if (channel instanceof QuicStreamChannel quic) {
+      quic.shutdown(CloseCode.PROTOCOL_ERROR.code()).addListener(f -> quic.close());
+    } else {
+      channel.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      output.close();
+    } catch (IOException ignored) {
+      // Already failed: the channel is closing anyway.
+    }
+    synchronized (lock) {
+      discardInputLocked();
+    }
+    if (channel instanceof QuicStreamChannel quic && quic.isActive()) {
+      quic.shutdownInput(CloseCode.NO_ERROR.code());
+    }
+  }
+
+  // ---- event loop side ----
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof ByteBuf buf)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    try {
+      int n = buf.readableBytes();
+      if (n == 0) {
+        return;
+      }
+      connection.countIn(n);
+      synchronized (lock) {
+        if (inputDiscarded) {
+          return;
+        }
+        byte[] copy = new byte[n];
+        buf.readBytes(copy);
+        inbound.add(copy);
+        queued += n;
+        if (queued >= high && !paused) {
+          paused = true;
+          channel.config().setAutoRead(false);
+        }
+        lock.notifyAll();
+      }
+    } finally {
+      buf.release();
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt == ChannelInputShutdownReadComplete.INSTANCE
+        || evt == ChannelInputShutdownEvent.INSTANCE
+        || evt instanceof SslCloseCompletionEvent) {
+      synchronized (lock) {
+        inputFinished = true;
+        lock.notifyAll();
+      }
+    }
+    ReferenceCountUtil.release(evt);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    synchronized (lock) {
+      lock.notifyAll();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    synchronized (lock) {
+      fail(new IOException("stream closed"));
+    }
+    connection.streamClosed(this);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    connection.log().debugf("[%s] stream %d failed: %s", connection.id(), id, cause.toString());
+    synchronized (lock) {
+      fail(new IOException("stream failed: " + cause.getClass().getSimpleName()));
+    }
+    ctx.close();
+  }
+
+  private void fail(IOException e) {
+    if (failure == null) {
+      failure = e;
+    }
+    lock.notifyAll();
+  }
+
+  private void discardInputLocked() {
+    inputDiscarded = true;
+    inbound.clear();
+    queued = 0;
+    resumeLocked();
+    lock.notifyAll();
+  }
+
+  private void resumeLocked() {
+    if (paused) {
+      paused = false;
+      channel.eventLoop().execute(() -> channel.config().setAutoRead(true));
+    }
+  }
+
+  private void checkNotEventLoop() {
+    if (channel.eventLoop().inEventLoop()) {
+      throw new IllegalStateException(
+          "blocking stream I/O on an event loop thread; run it on a handler or worker thread");
+    }
+  }
+
+  private final class Input extends InputStream {
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      java.util.Objects.checkFromIndexSize(off, len, b.length);
+      if (len == 0) {
+        return 0;
+      }
+      checkNotEventLoop();
+      synchronized (lock) {
+        while (inbound.isEmpty()) {
+          if (inputDiscarded) {
+            throw new IOException("stream input closed");
+          }
+          if (inputFinished) {
+            return -1;
+          }
+          if (failure != null) {
+            throw new IOException(failure.getMessage());
+          }
+          try {
+            lock.wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while reading stream " + id);
+          }
+        }
+        int copied = 0;
+        while (copied < len && !inbound.isEmpty()) {
+          byte[] head = inbound.peek();
+          int n = Math.min(len - copied, head.length - headOffset);
+          System.arraycopy(head, headOffset, b, off + copied, n);
+          copied += n;
+          headOffset += n;
+          if (headOffset == head.length) {
+            inbound.poll();
+            headOffset = 0;
+          }
+        }
+        queued -= copied;
+        if (queued <= low) {
+          resumeLocked();
+        }
+        return copied;
+      }
+    }
+
+    @Override
+    public int available() {
+      synchronized (lock) {
+        return queued;
+      }
+    }
+
+    @Override
+    public void close() {
+      synchronized (lock) {
+        discardInputLocked();
+      }
+    }
+  }
+
+  private final class Output extends OutputStream {
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      java.util.Objects.checkFromIndexSize(off, len, b.length);
+      checkNotEventLoop();
+      while (len > 0) {
+        awaitWritable();
+        int n = Math.min(len, MAX_WRITE_CHUNK);
+        ByteBuf buf = channel.alloc().directBuffer(n);
+        buf.writeBytes(b, off, n);
+        connection.countOut(n);
+        channel
+            .writeAndFlush(buf)
+            .addListener(
+                f -> {
+                  if (!f.isSuccess()) {
+                    synchronized (lock) {
+                      fail(new IOException("write failed: stream closed"));
+                    }
+                  }
+                });
+        off += n;
+        len -= n;
+      }
+    }
+
+    private void awaitWritable() throws IOException {
+      synchronized (lock) {
+        while (true) {
+          if (outputClosed) {
+            throw new IOException("stream output closed");
+          }
+          if (failure != null || !channel.isActive()) {
+            throw new IOException(failure != null ? failure.getMessage() : "stream closed");
+          }
+          if (channel.isWritable()) {
+            return;
+          }
+          try {
+            // Timed wait: a writability change between the check and the wait is caught.
+            lock.wait(50);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while writing stream " + id);
+          }
+        }
+      }
+    }
+
+    @Override
+    public void flush() {
+      // Every write is flushed to the transport already.
+    }
+
+    @Override
+    public void close() throws IOException {
+      synchronized (lock) {
+        if (outputClosed) {
+          return;
+        }
+        outputClosed = true;
+      }
+      if (!channel.isActive()) {
+        return;
+      }
+      if (channel instanceof QuicStreamChannel quic) {
+        // The FIN is queued behind every pending write (netty writes an empty FIN frame).
+        quic.shutdownOutput();
+      } else {
+        SslHandler ssl = channel.pipeline().get(SslHandler.class);
+        if (ssl != null) {
+          ssl.closeOutbound();
+        } else {
+          channel.close();
+        }
+      }
+    }
+  }
+}
