@@ -135,7 +135,12 @@ public final class AuthToken {
         throw new MalformedTokenException("token has a character outside base64url at " + i);
       }
     }
-    byte[] raw = Base64.getUrlDecoder().decode(presented);
+    byte[] raw;
+    try {
+      raw = Base64.getUrlDecoder().decode(presented);
+    } catch (IllegalArgumentException e) {
+      throw new MalformedTokenException("token is not valid base64url");
+    }
     if (raw.length != LENGTH
         || !Base64.getUrlEncoder().withoutPadding().encodeToString(raw).equals(presented)) {
       throw new MalformedTokenException("token is not canonical base64url");

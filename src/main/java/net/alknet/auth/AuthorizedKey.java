@@ -43,4 +43,9 @@ public record AuthorizedKey(PublicKey key, String fingerprint, Set<String> scope
     return new Identity(
         fingerprint, comment.isBlank() ? fingerprint : comment, scopes, Identity.Proof.PUBLIC_KEY);
   }
+
+  @Override
+  public String toString() {
+    return "AuthorizedKey[" + fingerprint + ", scopes=" + scopes + ", comment=" + comment + "]";
+  }
 }

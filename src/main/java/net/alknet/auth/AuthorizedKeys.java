@@ -90,6 +90,10 @@ public final class AuthorizedKeys {
     String options = "";
     String rest = s.substring(end).stripLeading();
     if (!KEY_TYPE.matcher(first).matches()) {
+      if (first.startsWith("AAAA")) {
+        throw new IllegalArgumentException(
+            "missing key type before the key data (expected ssh-ed25519 AAAA...)");
+      }
       options = first;
       int e = fieldEnd(rest, 0);
       first = rest.substring(0, e);

@@ -146,7 +146,11 @@ public final class Scopes {
     return String.join(",", scopes);
   }
 
+  /** Shortens config text quoted in an error message and masks control characters. */
   static String shorten(String s) {
-    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+    String t = s.length() <= 40 ? s : s.substring(0, 40) + "...";
+    StringBuilder b = new StringBuilder(t.length());
+    t.codePoints().forEach(c -> b.appendCodePoint(c < 0x20 || c == 0x7f ? '?' : c));
+    return b.toString();
   }
 }

@@ -1,0 +1,149 @@
+package net.alknet.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Static configuration of a node (CFG-1), read once at startup from {@code application.properties},
+ * system properties or {@code config/application.properties} beside the working directory.
+ * Everything has a default that makes {@code alknet serve} work with no file at all. Secrets are
+ * never read from here or from the environment (CFG-3): keys live in files in the data directory.
+ */
+@ConfigMapping(prefix = "alknet")
+public interface AlknetConfig {
+
+  /**
+   * Data directory: node key, TLS identity, dynamic config, known_nodes, control socket. Default
+   * {@code ~/.alknet}; the CLI's {@code --data-dir} overrides it.
+   */
+  @WithDefault("${user.home}/.alknet")
+  Path dataDir();
+
+  /** The listening endpoint. */
+  Endpoint endpoint();
+
+  /** TLS identity of the node. */
+  Tls tls();
+
+  /** Resource limits (EP-6). */
+  Limits limits();
+
+  /** Protocol handlers. */
+  Handlers handlers();
+
+  /** Authentication settings. */
+  Auth auth();
+
+  /** Dynamic (reloadable) config. */
+  Dynamic dynamic();
+
+  /** The listening endpoint. */
+  interface Endpoint {
+    /** Address both listeners bind. Default {@code 0.0.0.0}. */
+    @WithDefault("0.0.0.0")
+    String bindAddress();
+
+    /** The one port number, for UDP (QUIC) and TCP (TLS). Default {@code 4433}. */
+    @WithDefault("4433")
+    int port();
+
+    /** Serve QUIC on UDP. Default {@code true}. */
+    @WithDefault("true")
+    boolean quic();
+
+    /** Serve TLS 1.3 on TCP. Default {@code true}. */
+    @WithDefault("true")
+    boolean tcp();
+
+    /** Handler ALPN for TLS clients that offer no ALPN at all (EP-4). Default {@code http/1.1}. */
+    @WithDefault("http/1.1")
+    String defaultAlpn();
+
+    /** Grace period for in-flight work at shutdown (EP-7). Default {@code 10s}. */
+    @WithDefault("10s")
+    Duration shutdownGrace();
+  }
+
+  /** TLS identity (EP-8). */
+  interface Tls {
+    /**
+     * PEM certificate chain. Unset (default): a self-signed certificate generated once and kept in
+     * {@code <data-dir>/tls/}.
+     */
+    Optional<Path> certificate();
+
+    /** PEM private key (unencrypted PKCS#8, EC or RSA) for {@link #certificate()}. */
+    Optional<Path> privateKey();
+
+    /** Ask TLS clients for an optional certificate (mutual TLS). Default {@code true}. */
+    @WithDefault("true")
+    boolean requestClientCertificates();
+  }
+
+  /** Resource limits (EP-6). */
+  interface Limits {
+    /** Open connections over both transports. Default {@code 1024}. */
+    @WithDefault("1024")
+    int maxConnections();
+
+    /** Open connections from one IP address. Default {@code 64}. */
+    @WithDefault("64")
+    int maxConnectionsPerAddress();
+
+    /** Time allowed for the TLS handshake. Default {@code 10s}. */
+    @WithDefault("10s")
+    Duration handshakeTimeout();
+
+    /** A connection with no traffic for this long is closed. Default {@code 5m}. */
+    @WithDefault("5m")
+    Duration idleTimeout();
+
+    /** Concurrent streams a QUIC peer may open per connection. Default {@code 100}. */
+    @WithDefault("100")
+    int maxStreamsPerConnection();
+
+    /**
+     * Unread input buffered per stream, in bytes (also the QUIC stream window). Default 256 KiB.
+     */
+    @WithDefault("262144")
+    int streamBufferBytes();
+
+    /** Largest frame a protocol handler accepts, in bytes. Default 1 MiB. */
+    @WithDefault("1048576")
+    int maxFrameSize();
+  }
+
+  /** Protocol handlers (EP-3). */
+  interface Handlers {
+    /** Handler names or ALPN ids to disable; they are neither advertised nor served. */
+    Optional<List<String>> disabled();
+  }
+
+  /** Authentication (AUTH-3). */
+  interface Auth {
+    /** Maximum age of an AuthToken. Default {@code 5m}. */
+    @WithDefault("5m")
+    Duration tokenMaxAge();
+
+    /** Tolerated clock skew for tokens from the future. Default {@code 30s}. */
+    @WithDefault("30s")
+    Duration tokenMaxSkew();
+  }
+
+  /** Dynamic config (CFG-2). */
+  interface Dynamic {
+    /**
+     * Directory holding {@code authorized_keys} and {@code api_keys}. Default: the data directory.
+     * May be a Kubernetes ConfigMap mount.
+     */
+    Optional<Path> dir();
+
+    /** Re-check the files at this interval even without file-system events. Default {@code 5s}. */
+    @WithDefault("5s")
+    Duration pollInterval();
+  }
+}
