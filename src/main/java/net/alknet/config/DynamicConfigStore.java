@@ -60,6 +60,8 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
   private final Counter failures;
   private final Counter reloads;
   private byte[] lastDigest = new byte[0];
+  private byte[] lastFailedDigest = new byte[0];
+  private String lastFailure = "";
   private volatile Thread watcher;
   private volatile WatchService watchService;
 
@@ -103,14 +105,17 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
     if (before.generation() > 0 && Arrays.equals(digest, lastDigest)) {
       return new ReloadResult(true, false, before.generation(), "unchanged");
     }
+    if (Arrays.equals(digest, lastFailedDigest)) {
+      // Same broken content as last time: already logged and counted once.
+      return new ReloadResult(false, false, before.generation(), lastFailure);
+    }
     List<AuthorizedKey> keys;
     List<ApiKeyEntry> apiKeys;
     try {
       keys = AuthorizedKeys.parse(decode(AUTHORIZED_KEYS, keysText));
       apiKeys = ApiKeys.parse(decode(API_KEYS, apiText));
-    } catch (ConfigFormatException e) {
-      return failed(e.getMessage());
-    } catch (CharacterCodingException e) {
+    } catch (ConfigFormatException | CharacterCodingException e) {
+      lastFailedDigest = digest;
       return failed(e.getMessage());
     }
     DynamicConfig next =
@@ -118,6 +123,7 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
             IdentityDirectory.of(keys, apiKeys), before.generation() + 1, clock.instant());
     current.set(next);
     lastDigest = digest;
+    lastFailedDigest = new byte[0];
     reloads.increment();
     String message =
         String.format(
@@ -133,6 +139,7 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
     String message =
         "dynamic config NOT reloaded, keeping generation " + kept.generation() + ": " + why;
     LOG.warn(message);
+    lastFailure = message;
     return new ReloadResult(false, false, kept.generation(), message);
   }
 

@@ -309,7 +309,8 @@ public final class EndpointClient implements AutoCloseable {
               + describe(e.getCause()),
           e.getCause());
     } catch (TimeoutException e) {
-      f.cancel(false);
+      // Not f.cancel(): netty-quic later fails the same promise and logs a stack trace. The caller
+      // closes the channel, which fails the attempt quietly.
       throw new IOException(
           "cannot connect to "
               + host
@@ -326,6 +327,11 @@ public final class EndpointClient implements AutoCloseable {
     if (m != null
         && (m.contains("NO_APPLICATION_PROTOCOL") || m.contains("no_application_protocol"))) {
       return "the node does not serve that ALPN (no_application_protocol)";
+    }
+    if (t instanceof io.netty.incubator.codec.quic.QuicClosedChannelException) {
+      // quiche reports the peer's CONNECTION_CLOSE during the handshake only as a closed channel.
+      return "the node closed the connection during the handshake (it does not serve that ALPN,"
+          + " refused the client, or is at its connection limit)";
     }
     return m == null ? t.getClass().getSimpleName() : m;
   }

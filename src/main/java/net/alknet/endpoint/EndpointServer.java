@@ -436,7 +436,10 @@ public final class EndpointServer implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (cause instanceof javax.net.ssl.SSLHandshakeException) {
+        // quiche sends the TLS alert (e.g. no_application_protocol) in its CONNECTION_CLOSE and
+        // closes the channel itself; closing here first would drop that frame.
         handshakeFailed(ctx.channel(), cause, Transport.QUIC);
+        return;
       } else {
         LOG.debugf(
             "QUIC connection error from %s: %s",

@@ -1,6 +1,7 @@
 package net.alknet.endpoint;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -9,6 +10,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.incubator.codec.quic.DefaultQuicStreamFrame;
 import io.netty.incubator.codec.quic.QuicStreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -351,8 +353,10 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
         return;
       }
       if (channel instanceof QuicStreamChannel quic) {
-        // The FIN is queued behind every pending write (netty writes an empty FIN frame).
-        quic.shutdownOutput();
+        // Not quic.shutdownOutput(): netty-quic sends that FIN past its pending-write queue, so
+        // bytes still waiting for flow-control credit would be dropped. A FIN frame written like
+        // data is queued behind them.
+        quic.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.EMPTY_BUFFER, true));
       } else {
         SslHandler ssl = channel.pipeline().get(SslHandler.class);
         if (ssl != null) {

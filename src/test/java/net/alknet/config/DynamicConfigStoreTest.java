@@ -73,6 +73,9 @@ class DynamicConfigStoreTest {
     assertTrue(r.message().contains("api_keys:1"), r.message());
     assertEquals(2, store.get().keys().size());
     assertEquals(1.0, meters.counter("alknet.config.reload.failures").count());
+    // The same broken content again (the poll timer, a second SIGHUP): reported, not re-counted.
+    assertFalse(store.reload().ok());
+    assertEquals(1.0, meters.counter("alknet.config.reload.failures").count());
 
     // Fixed: taken.
     var key = ApiKeys.generate();

@@ -1,0 +1,22 @@
+package net.alknet.cli;
+
+import io.quarkus.picocli.runtime.annotations.TopCommand;
+import picocli.CommandLine.Command;
+
+/** {@code alknet}: one endpoint, one port, many protocols. */
+@TopCommand
+@Command(
+    name = "alknet",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = "Self-hostable networking toolkit: one endpoint, one port, many protocols.",
+    subcommands = {
+      ServeCommand.class,
+      KeygenCommand.class,
+      TokenCommand.class,
+      ApikeyCommand.class,
+      BridgeCommand.class,
+      ReloadCommand.class,
+      StatusCommand.class
+    })
+public class AlknetCommand {}
