@@ -15,7 +15,11 @@ public final class AlknetMain {
   private AlknetMain() {}
 
   public static void main(String... args) {
-    boolean serve = args.length > 0 && args[0].equals("serve");
+    boolean serve =
+        args.length > 0
+            && args[0].equals("serve")
+            && !java.util.Arrays.asList(args).contains("--help")
+            && !java.util.Arrays.asList(args).contains("-h");
     if (!serve) {
       setIfAbsent("quarkus.management.port", "0");
       setIfAbsent("quarkus.log.category.\"io.quarkus\".level", "WARN");

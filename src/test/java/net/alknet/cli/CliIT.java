@@ -1,0 +1,276 @@
+package net.alknet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * End to end through the packaged application, as a user runs it: {@code alknet serve} on a free
+ * port with its own data directory, then the other commands against it (CLI-1, CFG-2, EP-7, EP-10).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CliIT {
+
+  @TempDir static Path tmp;
+  private Path data;
+  private Path clientData;
+  private int port;
+  private int managementPort;
+  private Process node;
+  private Path nodeLog;
+
+  record Result(int exit, String out, String err) {}
+
+  static Path runner() {
+    return Path.of(System.getProperty("alknet.runner", "target/quarkus-app/quarkus-run.jar"));
+  }
+
+  static List<String> java(String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("--enable-native-access=ALL-UNNAMED");
+    return cmd;
+  }
+
+  Result run(byte[] stdin, String... args) throws Exception {
+    List<String> cmd = java();
+    cmd.add("-jar");
+    cmd.add(runner().toString());
+    cmd.addAll(List.of(args));
+    Path out = Files.createTempFile(tmp, "out", ".bin");
+    Path err = Files.createTempFile(tmp, "err", ".txt");
+    Process p =
+        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    try (var in = p.getOutputStream()) {
+      if (stdin != null) {
+        in.write(stdin);
+      }
+    }
+    if (!p.waitFor(90, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("timed out: " + String.join(" ", args));
+    }
+    return new Result(
+        p.exitValue(), Files.readString(out, StandardCharsets.ISO_8859_1), Files.readString(err));
+  }
+
+  static int freePort() throws IOException {
+    for (int i = 0; i < 20; i++) {
+      int p;
+      try (ServerSocket s = new ServerSocket(0)) {
+        p = s.getLocalPort();
+      }
+      try (DatagramSocket d = new DatagramSocket(p)) {
+        return p;
+      } catch (IOException busy) {
+        // try another
+      }
+    }
+    throw new IOException("no free port");
+  }
+
+  @BeforeAll
+  void startNode() throws Exception {
+    data = tmp.resolve("node");
+    clientData = tmp.resolve("client");
+    port = freePort();
+    managementPort = freePort();
+    // The client's key, authorized on the node before it starts.
+    Result keygen = run(null, "keygen", "--data-dir", clientData.toString(), "--comment", "alice");
+    assertEquals(0, keygen.exit(), keygen.err());
+    assertTrue(keygen.out().startsWith("ssh-ed25519 "), keygen.out());
+    Files.createDirectories(data);
+    Files.writeString(data.resolve("authorized_keys"), "scopes=\"call\" " + keygen.out());
+
+    List<String> cmd = java();
+    cmd.add("-Dquarkus.management.port=" + managementPort);
+    cmd.add("-Dalknet.endpoint.shutdown-grace=2s");
+    cmd.add("-Dalknet.dynamic.poll-interval=500ms");
+    cmd.addAll(List.of("-jar", runner().toString(), "serve", "--data-dir", data.toString()));
+    cmd.addAll(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1"));
+    nodeLog = tmp.resolve("node.log");
+    node =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(nodeLog.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.readString(nodeLog).contains("alknet endpoint listening")) {
+      if (!node.isAlive() || System.nanoTime() > deadline) {
+        throw new AssertionError("node did not start:\n" + Files.readString(nodeLog));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  @AfterAll
+  void stopNode() throws Exception {
+    if (node != null && node.isAlive()) {
+      node.destroyForcibly();
+    }
+  }
+
+  @Test
+  void helpOnEveryCommand() throws Exception {
+    for (String c : List.of("serve", "keygen", "token", "apikey", "bridge", "reload", "status")) {
+      Result r = run(null, c, "--help");
+      assertEquals(0, r.exit(), c + ": " + r.err());
+      assertTrue(r.out().contains("Usage: alknet " + c), c + ": " + r.out());
+    }
+    Result top = run(null, "--help");
+    assertTrue(top.out().contains("bridge"), top.out());
+  }
+
+  @Test
+  void usageErrorsAreOneLineAndExitTwo() throws Exception {
+    Result r = run(null, "bridge", "127.0.0.1:1");
+    assertEquals(2, r.exit());
+    assertTrue(r.err().startsWith("alknet: Missing required option: '--alpn=ALPN'"), r.err());
+    assertFalse(r.err().contains("\tat "), r.err());
+  }
+
+  @Test
+  void bridgeEchoesOverQuicAndTcpAndPinsTheNode() throws Exception {
+    byte[] payload = new byte[2 * 1024 * 1024 + 3];
+    new Random(7).nextBytes(payload);
+    for (String transport : List.of("quic", "tcp")) {
+      List<String> args =
+          new ArrayList<>(
+              List.of("bridge", "--data-dir", clientData.toString(), "--alpn", "alknet/echo"));
+      if (transport.equals("tcp")) {
+        args.add("--tcp");
+      }
+      args.add("127.0.0.1:" + port);
+      Result r = run(payload, args.toArray(new String[0]));
+      assertEquals(0, r.exit(), transport + ": " + r.err());
+      assertTrue(
+          java.util.Arrays.equals(payload, r.out().getBytes(StandardCharsets.ISO_8859_1)),
+          transport + ": echo differs, got " + r.out().length() + " bytes");
+    }
+    String known = Files.readString(clientData.resolve("known_nodes"));
+    assertTrue(known.startsWith("127.0.0.1:" + port + " SHA256:"), known);
+    // The node saw the client's key as alice's identity (mutual TLS over TCP at least).
+    assertTrue(Files.readString(nodeLog).contains("transport=tcp"), "node log");
+  }
+
+  @Test
+  void unknownAlpnIsOneClearLine() throws Exception {
+    Result r =
+        run(
+            "x".getBytes(),
+            "bridge",
+            "--data-dir",
+            clientData.toString(),
+            "--tcp",
+            "--alpn",
+            "alknet/nope",
+            "127.0.0.1:" + port);
+    assertEquals(1, r.exit());
+    assertTrue(r.err().contains("alknet: cannot connect to 127.0.0.1:" + port), r.err());
+    assertTrue(r.err().contains("does not serve that ALPN"), r.err());
+  }
+
+  @Test
+  void statusReloadAndMetrics() throws Exception {
+    Result s = run(null, "status", "--data-dir", data.toString());
+    assertEquals(0, s.exit(), s.err());
+    assertTrue(s.out().contains("alknet/echo"), s.out());
+    assertTrue(s.out().contains("127.0.0.1:" + port), s.out());
+    assertTrue(s.out().contains("1 authorized key(s)"), s.out());
+
+    // A broken file: reload fails, old snapshot stays, exit 1 with the file and line.
+    Path keys = data.resolve("authorized_keys");
+    String good = Files.readString(keys);
+    Files.writeString(keys, good + "ssh-rsa AAAAB3NzaC1yc2E bob\n");
+    Result bad = run(null, "reload", "--data-dir", data.toString());
+    assertEquals(1, bad.exit(), bad.out());
+    assertTrue(bad.err().contains("authorized_keys:2"), bad.err());
+    s = run(null, "status", "--data-dir", data.toString());
+    assertTrue(s.out().contains("1 authorized key(s)"), s.out());
+
+    // Fixed, and an API key appended by the CLI: picked up.
+    Files.writeString(keys, good);
+    Result key =
+        run(
+            null,
+            "apikey",
+            "create",
+            "ci-bot",
+            "--scopes",
+            "call",
+            "--append",
+            "--data-dir",
+            data.toString());
+    assertEquals(0, key.exit(), key.err());
+    assertTrue(key.out().strip().startsWith("alk_"), key.out());
+    Result ok = run(null, "reload", "--data-dir", data.toString());
+    assertEquals(0, ok.exit(), ok.err());
+    s = run(null, "status", "--data-dir", data.toString());
+    assertTrue(s.out().contains("1 API key(s)"), s.out());
+
+    HttpClient http = HttpClient.newHttpClient();
+    var ready =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + managementPort + "/q/health/ready"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, ready.statusCode(), ready.body());
+    assertTrue(ready.body().contains("alknet-endpoint"), ready.body());
+    var metrics =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/q/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertTrue(metrics.body().contains("alknet_config_reload_failures_total"), metrics.body());
+  }
+
+  @Test
+  void tokenAndKeygenRefuseToOverwrite() throws Exception {
+    Result t = run(null, "token", "--data-dir", clientData.toString());
+    assertEquals(0, t.exit(), t.err());
+    assertEquals(139, t.out().strip().length(), t.out());
+    Result again = run(null, "keygen", "--data-dir", clientData.toString());
+    assertEquals(1, again.exit());
+    assertTrue(again.err().contains("exists; use --force"), again.err());
+    Result missing = run(null, "token", "--data-dir", tmp.resolve("nobody").toString());
+    assertEquals(1, missing.exit());
+    assertTrue(missing.err().contains("alknet keygen"), missing.err());
+  }
+
+  /** EP-7: SIGTERM stops the node gracefully; it removes its control socket. Runs last. */
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void sigtermStopsTheNodeGracefully() throws Exception {
+    node.destroy(); // SIGTERM
+    assertTrue(node.waitFor(30, TimeUnit.SECONDS), "node did not stop");
+    String log = Files.readString(nodeLog);
+    assertTrue(log.contains("alknet endpoint stopped"), log);
+    assertFalse(log.contains("Exception"), log);
+    assertFalse(Files.exists(data.resolve("control.sock")));
+    Result s = run(null, "status", "--data-dir", data.toString());
+    assertEquals(1, s.exit());
+    assertTrue(s.err().contains("no node is running"), s.err());
+  }
+}
