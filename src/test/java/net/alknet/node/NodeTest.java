@@ -1,0 +1,84 @@
+package net.alknet.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import net.alknet.endpoint.CloseCode;
+import net.alknet.endpoint.Connection;
+import net.alknet.endpoint.EndpointClient;
+import net.alknet.endpoint.EndpointLimits;
+import net.alknet.endpoint.EndpointMetrics;
+import net.alknet.endpoint.Stream;
+import net.alknet.endpoint.Transport;
+import net.alknet.endpoint.Trust;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The node as Quarkus wires it (EP-3, EP-10): the registry comes from CDI beans, the endpoint runs
+ * on Vert.x's event loops, and per-ALPN counters reach the application's MeterRegistry.
+ */
+@QuarkusTest
+class NodeTest {
+
+  @Inject Node node;
+  @Inject MeterRegistry meters;
+
+  @Test
+  void registryIsBuiltFromHandlerBeans() {
+    var registry = node.buildRegistry();
+    assertEquals(List.of("alknet/echo"), registry.alpns());
+    assertTrue(registry.source("alknet/echo").orElseThrow().endsWith("EchoHandler"));
+  }
+
+  @Test
+  void nodeServesEchoOverBothTransportsOnVertxEventLoops() throws Exception {
+    Path dir = Files.createTempDirectory("alknet-node-test");
+    node.start(new Node.Overrides(Optional.of(dir), OptionalInt.of(0), Optional.of("127.0.0.1")));
+    try {
+      var server = node.endpoint().orElseThrow();
+      assertTrue(Files.exists(dir.resolve("tls/node.crt")));
+      try (EndpointClient client =
+          new EndpointClient(
+              null,
+              Optional.empty(),
+              EndpointLimits.DEFAULTS,
+              new EndpointMetrics(new SimpleMeterRegistry()))) {
+        for (Transport t : Transport.values()) {
+          Connection c =
+              client.connect(
+                  "127.0.0.1",
+                  server.port(),
+                  "alknet/echo",
+                  Trust.pinned(server.tlsIdentity().fingerprint()),
+                  t);
+          try (Stream s = c.openStream()) {
+            s.output().write(("ping " + t).getBytes(StandardCharsets.UTF_8));
+            s.output().close();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            s.input().transferTo(got);
+            assertEquals("ping " + t, got.toString(StandardCharsets.UTF_8));
+          }
+          c.close(CloseCode.NO_ERROR, "");
+        }
+      }
+      double accepted =
+          meters.get("alknet.connections.accepted").tag("alpn", "alknet/echo").counters().stream()
+              .mapToDouble(io.micrometer.core.instrument.Counter::count)
+              .sum();
+      assertEquals(2.0, accepted);
+    } finally {
+      node.stop();
+    }
+  }
+}
