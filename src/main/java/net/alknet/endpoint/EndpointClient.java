@@ -13,6 +13,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.incubator.codec.quic.BoringSSLContextOption;
 import io.netty.incubator.codec.quic.QuicChannel;
 import io.netty.incubator.codec.quic.QuicClientCodecBuilder;
 import io.netty.incubator.codec.quic.QuicConnectionCloseEvent;
@@ -102,10 +103,14 @@ public final class EndpointClient implements AutoCloseable {
       throws IOException {
     QuicSslContextBuilder sslBuilder =
         QuicSslContextBuilder.forClient()
+            .option(
+                BoringSSLContextOption.SIGNATURE_ALGORITHMS, TlsContexts.QUIC_SIGNATURE_ALGORITHMS)
             .trustManager(trust)
             .applicationProtocols(alpn)
             .earlyData(false);
-    clientCertificate.ifPresent(km -> sslBuilder.keyManager(km.key(), null, km.chain()));
+    // Our own key manager: netty's default one (KeyManagerFactory) offers only RSA/EC keys to a
+    // certificate request, so an Ed25519 client certificate would never be sent.
+    clientCertificate.ifPresent(km -> sslBuilder.keyManager(km, null));
     QuicSslContext ssl = sslBuilder.build();
     long window = limits.streamBufferBytes();
     ChannelHandler codec =

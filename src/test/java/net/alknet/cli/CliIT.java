@@ -170,8 +170,17 @@ class CliIT {
     }
     String known = Files.readString(clientData.resolve("known_nodes"));
     assertTrue(known.startsWith("127.0.0.1:" + port + " SHA256:"), known);
-    // The node saw the client's key as alice's identity (mutual TLS over TCP at least).
-    assertTrue(Files.readString(nodeLog).contains("transport=tcp"), "node log");
+    // The node resolved the client certificate's key to alice's identity on both transports.
+    String fp = fingerprint();
+    String log = Files.readString(nodeLog);
+    for (String transport : List.of("quic", "tcp")) {
+      assertTrue(
+          log.contains("alpn=alknet/echo transport=" + transport)
+              && log.lines()
+                  .anyMatch(
+                      l -> l.contains("transport=" + transport) && l.contains("identity=" + fp)),
+          transport + ": identity " + fp + " not in node log:\n" + log);
+    }
   }
 
   @Test
@@ -272,5 +281,11 @@ class CliIT {
     Result s = run(null, "status", "--data-dir", data.toString());
     assertEquals(1, s.exit());
     assertTrue(s.err().contains("no node is running"), s.err());
+  }
+
+  /** The OpenSSH fingerprint of the client's public key, computed by the auth package. */
+  private String fingerprint() throws IOException {
+    String pub = Files.readString(clientData.resolve("id_ed25519.pub")).strip();
+    return net.alknet.auth.Fingerprints.sha256(net.alknet.auth.Ed25519Keys.parseSshPublicKey(pub));
   }
 }
