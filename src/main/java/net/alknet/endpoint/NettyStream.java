@@ -43,6 +43,9 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
   private boolean inputFinished;
   private boolean inputDiscarded;
   private boolean outputClosed;
+  private boolean closeNotifyReceived;
+  private boolean tcpInputShutdown;
+  private volatile boolean tcpHalfCloseAllowed;
   private IOException failure;
   private final Input input = new Input();
   private final Output output = new Output();
@@ -145,14 +148,35 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
     }
   }
 
+  /**
+   * TLS/TCP only: whether a peer that sent close_notify and then a TCP FIN may still read (its
+   * output is half-closed), so our output stays open until it is closed. Otherwise a FIN closes the
+   * channel. A FIN without a close_notify first always closes it: the peer is gone.
+   */
+  void tcpHalfCloseAllowed(boolean allowed) {
+    tcpHalfCloseAllowed = allowed;
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt == ChannelInputShutdownReadComplete.INSTANCE
         || evt == ChannelInputShutdownEvent.INSTANCE
         || evt instanceof SslCloseCompletionEvent) {
+      boolean close = false;
       synchronized (lock) {
         inputFinished = true;
+        if (evt instanceof SslCloseCompletionEvent) {
+          closeNotifyReceived = true;
+        }
+        if (evt == ChannelInputShutdownEvent.INSTANCE && !(channel instanceof QuicStreamChannel)) {
+          // The peer's TCP FIN: without ALLOW_HALF_CLOSURE handling the channel stays open forever.
+          tcpInputShutdown = true;
+          close = !tcpHalfCloseAllowed || !closeNotifyReceived || outputClosed;
+        }
         lock.notifyAll();
+      }
+      if (close) {
+        ctx.close();
       }
     }
     ReferenceCountUtil.release(evt);
