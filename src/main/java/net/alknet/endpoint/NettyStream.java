@@ -1,6 +1,7 @@
 package net.alknet.endpoint;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -9,6 +10,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.incubator.codec.quic.DefaultQuicStreamFrame;
 import io.netty.incubator.codec.quic.QuicStreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -77,6 +79,13 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
   @Override
   public OutputStream output() {
     return output;
+  }
+
+  /** Whether the application finished writing but the channel still holds or sends that data. */
+  boolean finishingOutput() {
+    synchronized (lock) {
+      return outputClosed && failure == null && channel.isActive();
+    }
   }
 
   /** Unread bytes currently buffered (for tests and metrics). */
@@ -375,14 +384,21 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
         return;
       }
       if (channel instanceof QuicStreamChannel quic) {
-        // The FIN is queued behind every pending write (netty writes an empty FIN frame).
-        quic.shutdownOutput();
+        // Not quic.shutdownOutput(): netty hands its empty FIN frame to quiche at once, past any
+        // writes still queued for want of congestion window; the peer sees a clean end after a
+        // truncated body and the queued writes fail. A FIN frame written like data is queued
+        // behind them.
+        quic.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.EMPTY_BUFFER, true));
       } else {
         SslHandler ssl = channel.pipeline().get(SslHandler.class);
-        if (ssl != null) {
+        boolean peerGone;
+        synchronized (lock) {
+          peerGone = tcpInputShutdown;
+        }
+        if (ssl != null && !peerGone) {
           ssl.closeOutbound();
         } else {
-          channel.close();
+          channel.close(); // both directions are done: the connection is over
         }
       }
     }
