@@ -507,6 +507,8 @@ public final class EndpointServer implements AutoCloseable {
     if (cause instanceof SslHandshakeTimeoutException) {
       reason = "timeout";
     } else if (String.valueOf(cause.getMessage()).toLowerCase().contains("application protocol")
+        // the JDK's SSLEngine: "No matching application layer protocol values"
+        || String.valueOf(cause.getMessage()).contains("application layer protocol")
         || String.valueOf(cause.getMessage()).contains("NO_APPLICATION_PROTOCOL")) {
       reason = "no_application_protocol";
     } else {
@@ -609,8 +611,10 @@ public final class EndpointServer implements AutoCloseable {
   }
 
   private void closed(NettyConnection conn, Connection.CloseInfo info) {
-    connections.remove(conn);
+    // Mark first: shutdown() stops the handler threads once `connections` is empty, and a
+    // handler interrupted by that must already see its connection closed (not a handler error).
     conn.markClosed(info);
+    connections.remove(conn);
     LOG.debugf("[%s] closed", conn.id());
   }
 
@@ -704,7 +708,11 @@ public final class EndpointServer implements AutoCloseable {
       tcpChannel = null;
     }
     if (udpChannel != null) {
-      // Give the QUIC close frames a moment to leave before the socket goes.
+      // Give the QUIC close frames a moment to leave before the socket goes: quiche writes the
+      // CONNECTION_CLOSE after the channel closed, and a closed socket would drop it.
+      if (started.get() && shutdown.get()) {
+        sleep(100);
+      }
       udpChannel.close().awaitUninterruptibly();
       udpChannel = null;
     }
