@@ -13,6 +13,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.incubator.codec.quic.BoringSSLContextOption;
 import io.netty.incubator.codec.quic.QuicChannel;
 import io.netty.incubator.codec.quic.QuicClientCodecBuilder;
 import io.netty.incubator.codec.quic.QuicConnectionCloseEvent;
@@ -104,8 +105,12 @@ public final class EndpointClient implements AutoCloseable {
         QuicSslContextBuilder.forClient()
             .trustManager(trust)
             .applicationProtocols(alpn)
-            .earlyData(false);
-    clientCertificate.ifPresent(km -> sslBuilder.keyManager(km.key(), null, km.chain()));
+            .earlyData(false)
+            .option(
+                BoringSSLContextOption.SIGNATURE_ALGORITHMS, TlsContexts.QUIC_SIGNATURE_ALGORITHMS);
+    // Our own key manager: netty's default one offers a key only for the RSA/EC key types the
+    // node asks for, never an Ed25519 key, so no client certificate was sent.
+    clientCertificate.ifPresent(km -> sslBuilder.keyManager(km, null));
     QuicSslContext ssl = sslBuilder.build();
     long window = limits.streamBufferBytes();
     ChannelHandler codec =

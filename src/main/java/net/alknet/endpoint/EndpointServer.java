@@ -18,6 +18,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.incubator.codec.quic.BoringSSLContextOption;
 import io.netty.incubator.codec.quic.QuicChannel;
 import io.netty.incubator.codec.quic.QuicConnectionCloseEvent;
 import io.netty.incubator.codec.quic.QuicServerCodecBuilder;
@@ -234,6 +235,8 @@ public final class EndpointServer implements AutoCloseable {
             .clientAuth(options.requestClientCertificates() ? ClientAuth.OPTIONAL : ClientAuth.NONE)
             .applicationProtocols(registry.alpns().toArray(new String[0]))
             .earlyData(false)
+            .option(
+                BoringSSLContextOption.SIGNATURE_ALGORITHMS, TlsContexts.QUIC_SIGNATURE_ALGORITHMS)
             .build();
     long window = limits.streamBufferBytes();
     ChannelHandler codec =
