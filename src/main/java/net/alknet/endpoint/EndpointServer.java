@@ -388,7 +388,17 @@ public final class EndpointServer implements AutoCloseable {
   private void initQuic(QuicChannel ch) {
     InetSocketAddress remote = (InetSocketAddress) ch.remoteSocketAddress();
     if (!admit(ch, remote, Transport.QUIC)) {
-      ch.close(true, CloseCode.LIMIT_EXCEEDED.code(), io.netty.buffer.Unpooled.EMPTY_BUFFER);
+      ch.pipeline().addLast(new RefusedQuic());
+      // Closed from initChannel, before quiche has read the client's Initial, nothing reaches the
+      // client, which retransmits until its handshake timeout. Closed a moment later, quiche
+      // answers with a CONNECTION_CLOSE and the client's connect fails at once.
+      ch.eventLoop()
+          .execute(
+              () ->
+                  ch.close(
+                      true,
+                      CloseCode.LIMIT_EXCEEDED.code(),
+                      io.netty.buffer.Unpooled.EMPTY_BUFFER));
       return;
     }
     ch.eventLoop()
@@ -403,6 +413,14 @@ public final class EndpointServer implements AutoCloseable {
             limits.handshakeTimeout().toMillis(),
             TimeUnit.MILLISECONDS);
     ch.pipeline().addLast(new QuicSetup());
+  }
+
+  /** The refused connection's handshake ends with an expected crypto error: not worth a log. */
+  private static final class RefusedQuic extends ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
   }
 
   private final class QuicSetup extends ChannelInboundHandlerAdapter {
@@ -440,6 +458,10 @@ public final class EndpointServer implements AutoCloseable {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (cause instanceof javax.net.ssl.SSLHandshakeException) {
         handshakeFailed(ctx.channel(), cause, Transport.QUIC);
+        // Closing while quiche is still processing the packet loses its TLS alert (the client
+        // waited for its handshake timeout); a moment later quiche sends it.
+        ctx.channel().eventLoop().execute(ctx::close);
+        return;
       } else {
         LOG.debugf(
             "QUIC connection error from %s: %s",
