@@ -103,13 +103,13 @@ public final class EndpointClient implements AutoCloseable {
       throws IOException {
     QuicSslContextBuilder sslBuilder =
         QuicSslContextBuilder.forClient()
-            .option(
-                BoringSSLContextOption.SIGNATURE_ALGORITHMS, TlsContexts.QUIC_SIGNATURE_ALGORITHMS)
             .trustManager(trust)
             .applicationProtocols(alpn)
-            .earlyData(false);
-    // Our own key manager: netty's default one (KeyManagerFactory) offers only RSA/EC keys to a
-    // certificate request, so an Ed25519 client certificate would never be sent.
+            .earlyData(false)
+            .option(
+                BoringSSLContextOption.SIGNATURE_ALGORITHMS, TlsContexts.QUIC_SIGNATURE_ALGORITHMS);
+    // Our own key manager: netty's default one offers a key only for the RSA/EC key types the
+    // node asks for, never an Ed25519 key, so no client certificate was sent.
     clientCertificate.ifPresent(km -> sslBuilder.keyManager(km, null));
     QuicSslContext ssl = sslBuilder.build();
     long window = limits.streamBufferBytes();
@@ -314,8 +314,7 @@ public final class EndpointClient implements AutoCloseable {
               + describe(e.getCause()),
           e.getCause());
     } catch (TimeoutException e) {
-      // Not f.cancel(): netty-quic later fails the same promise and logs a stack trace. The caller
-      // closes the channel, which fails the attempt quietly.
+      f.cancel(false);
       throw new IOException(
           "cannot connect to "
               + host

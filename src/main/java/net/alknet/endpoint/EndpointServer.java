@@ -388,7 +388,17 @@ public final class EndpointServer implements AutoCloseable {
   private void initQuic(QuicChannel ch) {
     InetSocketAddress remote = (InetSocketAddress) ch.remoteSocketAddress();
     if (!admit(ch, remote, Transport.QUIC)) {
-      ch.close(true, CloseCode.LIMIT_EXCEEDED.code(), io.netty.buffer.Unpooled.EMPTY_BUFFER);
+      ch.pipeline().addLast(new RefusedQuic());
+      // Closed from initChannel, before quiche has read the client's Initial, nothing reaches the
+      // client, which retransmits until its handshake timeout. Closed a moment later, quiche
+      // answers with a CONNECTION_CLOSE and the client's connect fails at once.
+      ch.eventLoop()
+          .execute(
+              () ->
+                  ch.close(
+                      true,
+                      CloseCode.LIMIT_EXCEEDED.code(),
+                      io.netty.buffer.Unpooled.EMPTY_BUFFER));
       return;
     }
     ch.eventLoop()
@@ -403,6 +413,14 @@ public final class EndpointServer implements AutoCloseable {
             limits.handshakeTimeout().toMillis(),
             TimeUnit.MILLISECONDS);
     ch.pipeline().addLast(new QuicSetup());
+  }
+
+  /** The refused connection's handshake ends with an expected crypto error: not worth a log. */
+  private static final class RefusedQuic extends ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
   }
 
   private final class QuicSetup extends ChannelInboundHandlerAdapter {
@@ -439,9 +457,10 @@ public final class EndpointServer implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (cause instanceof javax.net.ssl.SSLHandshakeException) {
-        // quiche sends the TLS alert (e.g. no_application_protocol) in its CONNECTION_CLOSE and
-        // closes the channel itself; closing here first would drop that frame.
         handshakeFailed(ctx.channel(), cause, Transport.QUIC);
+        // Closing while quiche is still processing the packet loses its TLS alert (the client
+        // waited for its handshake timeout); a moment later quiche sends it.
+        ctx.channel().eventLoop().execute(ctx::close);
         return;
       } else {
         LOG.debugf(
@@ -513,6 +532,8 @@ public final class EndpointServer implements AutoCloseable {
     if (cause instanceof SslHandshakeTimeoutException) {
       reason = "timeout";
     } else if (String.valueOf(cause.getMessage()).toLowerCase().contains("application protocol")
+        // the JDK's SSLEngine: "No matching application layer protocol values"
+        || String.valueOf(cause.getMessage()).contains("application layer protocol")
         || String.valueOf(cause.getMessage()).contains("NO_APPLICATION_PROTOCOL")) {
       reason = "no_application_protocol";
     } else {
@@ -615,8 +636,10 @@ public final class EndpointServer implements AutoCloseable {
   }
 
   private void closed(NettyConnection conn, Connection.CloseInfo info) {
-    connections.remove(conn);
+    // Mark first: shutdown() stops the handler threads once `connections` is empty, and a
+    // handler interrupted by that must already see its connection closed (not a handler error).
     conn.markClosed(info);
+    connections.remove(conn);
     LOG.debugf("[%s] closed", conn.id());
   }
 
@@ -710,7 +733,11 @@ public final class EndpointServer implements AutoCloseable {
       tcpChannel = null;
     }
     if (udpChannel != null) {
-      // Give the QUIC close frames a moment to leave before the socket goes.
+      // Give the QUIC close frames a moment to leave before the socket goes: quiche writes the
+      // CONNECTION_CLOSE after the channel closed, and a closed socket would drop it.
+      if (started.get() && shutdown.get()) {
+        sleep(100);
+      }
       udpChannel.close().awaitUninterruptibly();
       udpChannel = null;
     }

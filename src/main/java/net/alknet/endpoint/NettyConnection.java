@@ -111,6 +111,16 @@ abstract class NettyConnection implements Connection {
     streams.add(stream);
   }
 
+  /** Whether some stream's finished output is still on its way out (see QuicConnection#close). */
+  boolean hasFinishingStreams() {
+    for (NettyStream s : streams) {
+      if (s.finishingOutput()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   void streamClosed(NettyStream stream) {
     streams.remove(stream);
   }

@@ -45,6 +45,9 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
   private boolean inputFinished;
   private boolean inputDiscarded;
   private boolean outputClosed;
+  private boolean closeNotifyReceived;
+  private boolean tcpInputShutdown;
+  private volatile boolean tcpHalfCloseAllowed;
   private IOException failure;
   private final Input input = new Input();
   private final Output output = new Output();
@@ -76,6 +79,13 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
   @Override
   public OutputStream output() {
     return output;
+  }
+
+  /** Whether the application finished writing but the channel still holds or sends that data. */
+  boolean finishingOutput() {
+    synchronized (lock) {
+      return outputClosed && failure == null && channel.isActive();
+    }
   }
 
   /** Unread bytes currently buffered (for tests and metrics). */
@@ -147,14 +157,35 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
     }
   }
 
+  /**
+   * TLS/TCP only: whether a peer that sent close_notify and then a TCP FIN may still read (its
+   * output is half-closed), so our output stays open until it is closed. Otherwise a FIN closes the
+   * channel. A FIN without a close_notify first always closes it: the peer is gone.
+   */
+  void tcpHalfCloseAllowed(boolean allowed) {
+    tcpHalfCloseAllowed = allowed;
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt == ChannelInputShutdownReadComplete.INSTANCE
         || evt == ChannelInputShutdownEvent.INSTANCE
         || evt instanceof SslCloseCompletionEvent) {
+      boolean close = false;
       synchronized (lock) {
         inputFinished = true;
+        if (evt instanceof SslCloseCompletionEvent) {
+          closeNotifyReceived = true;
+        }
+        if (evt == ChannelInputShutdownEvent.INSTANCE && !(channel instanceof QuicStreamChannel)) {
+          // The peer's TCP FIN: without ALLOW_HALF_CLOSURE handling the channel stays open forever.
+          tcpInputShutdown = true;
+          close = !tcpHalfCloseAllowed || !closeNotifyReceived || outputClosed;
+        }
         lock.notifyAll();
+      }
+      if (close) {
+        ctx.close();
       }
     }
     ReferenceCountUtil.release(evt);
@@ -353,16 +384,21 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
         return;
       }
       if (channel instanceof QuicStreamChannel quic) {
-        // Not quic.shutdownOutput(): netty-quic sends that FIN past its pending-write queue, so
-        // bytes still waiting for flow-control credit would be dropped. A FIN frame written like
-        // data is queued behind them.
+        // Not quic.shutdownOutput(): netty hands its empty FIN frame to quiche at once, past any
+        // writes still queued for want of congestion window; the peer sees a clean end after a
+        // truncated body and the queued writes fail. A FIN frame written like data is queued
+        // behind them.
         quic.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.EMPTY_BUFFER, true));
       } else {
         SslHandler ssl = channel.pipeline().get(SslHandler.class);
-        if (ssl != null) {
+        boolean peerGone;
+        synchronized (lock) {
+          peerGone = tcpInputShutdown;
+        }
+        if (ssl != null && !peerGone) {
           ssl.closeOutbound();
         } else {
-          channel.close();
+          channel.close(); // both directions are done: the connection is over
         }
       }
     }

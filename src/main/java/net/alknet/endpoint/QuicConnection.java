@@ -85,7 +85,59 @@ final class QuicConnection extends NettyConnection {
     }
     recordLocalClose(code, reason);
     byte[] text = reason == null ? new byte[0] : reason.getBytes(StandardCharsets.UTF_8);
-    channel.close(true, code.code(), Unpooled.wrappedBuffer(text));
+    long deadline = System.nanoTime() + LINGER_NANOS;
+    channel.eventLoop().execute(() -> closeAfterLinger(code, text, deadline, -1, 0));
+  }
+
+  private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
+  private static final long LINGER_POLL_MS = 10;
+  // quiche delays ACKs up to 25 ms: a quiet spell shorter than that is a pause, not the end
+  private static final int QUIET_POLLS = 5;
+
+  /**
+   * quiche discards every unsent stream byte when the connection closes, so a handler that wrote
+   * its answer, finished the stream and returned would lose the answer's tail. Before closing, wait
+   * (bounded) until streams whose output the application finished have handed everything to quiche
+   * and quiche has stopped sending (no new bytes for five poll intervals).
+   */
+  private void closeAfterLinger(
+      CloseCode code, byte[] text, long deadline, long lastSent, int quietPolls) {
+    if (!channel.isOpen()) {
+      return;
+    }
+    if (System.nanoTime() - deadline >= 0) {
+      channel.close(true, code.code(), Unpooled.wrappedBuffer(text));
+      return;
+    }
+    if (hasFinishingStreams()) {
+      channel
+          .eventLoop()
+          .schedule(
+              () -> closeAfterLinger(code, text, deadline, -1, 0),
+              LINGER_POLL_MS,
+              TimeUnit.MILLISECONDS);
+      return;
+    }
+    channel
+        .collectStats()
+        .addListener(
+            f -> {
+              long sent =
+                  f.isSuccess()
+                      ? ((io.netty.incubator.codec.quic.QuicConnectionStats) f.getNow()).sentBytes()
+                      : lastSent;
+              int quiet = sent == lastSent ? quietPolls + 1 : 0;
+              if (quiet >= QUIET_POLLS) {
+                channel.close(true, code.code(), Unpooled.wrappedBuffer(text));
+              } else {
+                channel
+                    .eventLoop()
+                    .schedule(
+                        () -> closeAfterLinger(code, text, deadline, sent, quiet),
+                        LINGER_POLL_MS,
+                        TimeUnit.MILLISECONDS);
+              }
+            });
   }
 
   private volatile CloseInfo peerClose;

@@ -1,7 +1,6 @@
 package net.alknet.endpoint;
 
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
@@ -27,6 +26,9 @@ final class TcpConnection extends NettyConnection {
     super(id, alpn, Transport.TCP, channel.remoteAddress(), peerCertificate, meters, 1, log);
     this.channel = channel;
     this.stream = new NettyStream(channel, this, 0, limits.streamBufferBytes());
+    // A node never half-closes TCP (only TLS close_notify), so on the client a TCP FIN means the
+    // node closed the connection; a node keeps a cleanly half-closed client's output open.
+    stream.tcpHalfCloseAllowed(server);
     channel.pipeline().addLast("stream", stream);
     registerStream(stream);
     if (server) {
@@ -49,11 +51,8 @@ final class TcpConnection extends NettyConnection {
       return;
     }
     recordLocalClose(code, reason);
-    SslHandler ssl = channel.pipeline().get(SslHandler.class);
-    if (ssl != null) {
-      ssl.closeOutbound().addListener(f -> channel.close());
-    } else {
-      channel.close();
-    }
+    // SslHandler turns close() into close_notify + close, bounded by its close_notify flush
+    // timeout: waiting for closeOutbound() to complete hangs forever when the peer stopped reading.
+    channel.close();
   }
 }

@@ -21,19 +21,19 @@ final class TlsContexts {
   static final String[] TLS13 = {"TLSv1.3"};
 
   /**
-   * Signature algorithms for the QUIC (BoringSSL) contexts. BoringSSL leaves Ed25519 out of its
-   * defaults, which would refuse alknet's Ed25519 client certificates with
-   * NO_COMMON_SIGNATURE_ALGORITHMS; this is its default list with {@code ed25519} added.
+   * Signature algorithms for QUIC (BoringSSL). BoringSSL leaves Ed25519 out of its defaults, so a
+   * node would never let a client sign with its Ed25519 key: list it explicitly, then the usual
+   * ECDSA/RSA algorithms for node certificates.
    */
   static final String[] QUIC_SIGNATURE_ALGORITHMS = {
     "ed25519",
     "ecdsa_secp256r1_sha256",
-    "rsa_pss_rsae_sha256",
-    "rsa_pkcs1_sha256",
     "ecdsa_secp384r1_sha384",
+    "rsa_pss_rsae_sha256",
     "rsa_pss_rsae_sha384",
-    "rsa_pkcs1_sha384",
     "rsa_pss_rsae_sha512",
+    "rsa_pkcs1_sha256",
+    "rsa_pkcs1_sha384",
     "rsa_pkcs1_sha512"
   };
 

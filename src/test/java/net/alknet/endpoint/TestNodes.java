@@ -33,9 +33,18 @@ final class TestNodes implements AutoCloseable {
   EndpointServer start(
       EndpointLimits limits, EndpointServer.Options options, ProtocolHandler... handlers)
       throws IOException {
+    return start(TLS, limits, options, handlers);
+  }
+
+  EndpointServer start(
+      TlsIdentity tls,
+      EndpointLimits limits,
+      EndpointServer.Options options,
+      ProtocolHandler... handlers)
+      throws IOException {
     server =
         new EndpointServer(
-            HandlerRegistry.of(handlers), TLS, identities, limits, options, group, metrics);
+            HandlerRegistry.of(handlers), tls, identities, limits, options, group, metrics);
     server.start();
     return server;
   }
@@ -60,6 +69,64 @@ final class TestNodes implements AutoCloseable {
   Connection connect(String alpn, Transport transport) throws IOException {
     return (client == null ? client() : client)
         .connect("127.0.0.1", server.port(), alpn, Trust.pinned(TLS.fingerprint()), transport);
+  }
+
+  /** A client whose connect gives up quickly (for connections the node is expected to refuse). */
+  EndpointClient impatientClient() {
+    return client(
+        Optional.empty(),
+        EndpointLimits.DEFAULTS.withTimeouts(
+            java.time.Duration.ofSeconds(2), java.time.Duration.ofMinutes(5)));
+  }
+
+  Connection connect(EndpointClient c, String alpn, Transport transport) throws IOException {
+    return c.connect("127.0.0.1", server.port(), alpn, Trust.pinned(TLS.fingerprint()), transport);
+  }
+
+  /** The value of a counter, 0 if it was never incremented. */
+  double count(String name, String... tags) {
+    var c = meters.find(name).tags(tags).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  /** Polls a condition until it holds or the time is up; returns whether it held. */
+  static boolean eventually(java.time.Duration max, java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      Thread.sleep(20);
+    }
+    return condition.getAsBoolean();
+  }
+
+  /** Live non-daemon threads other than the JVM's own and the test runner's. */
+  static java.util.List<String> strayNonDaemonThreads() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.isAlive()
+          && !t.isDaemon()
+          && t != Thread.currentThread()
+          && !t.getName().equals("main")
+          && !t.getName().equals("DestroyJavaVM")
+          && !t.getName().startsWith("surefire")
+          // A @QuarkusTest earlier in the same JVM keeps its application (and Vert.x) running.
+          && !t.getName().startsWith("vert.x-")
+          && !t.getName().startsWith("Quarkus ")) {
+        out.add(t.getName());
+      }
+    }
+    return out;
+  }
+
+  /** Fails if non-daemon threads are still running a few seconds after everything closed. */
+  static void assertNoStrayThreads() throws InterruptedException {
+    // Netty's GlobalEventExecutor thread is non-daemon but quits after one idle second.
+    eventually(java.time.Duration.ofSeconds(3), () -> strayNonDaemonThreads().isEmpty());
+    org.junit.jupiter.api.Assertions.assertEquals(
+        java.util.List.of(), strayNonDaemonThreads(), "non-daemon threads left running");
   }
 
   static String readAll(InputStream in) throws IOException {
