@@ -341,13 +341,13 @@ public final class EndpointBench {
     }
     threads.forEach(Thread::start);
     Thread.sleep(warmupSec * 1000L);
-    Map<String, Long> cpu0 = ThreadCpu.sample();
+    Map<String, long[]> cpu0 = ThreadCpu.sample();
     long b0 = received.sum();
     long t0 = System.nanoTime();
     Thread.sleep(durationSec * 1000L);
     long b1 = received.sum();
     long t1 = System.nanoTime();
-    Map<String, Long> cpu1 = ThreadCpu.sample();
+    Map<String, long[]> cpu1 = ThreadCpu.sample();
     stop.set(true);
     long d0 = System.nanoTime();
     boolean drained = true;
@@ -395,21 +395,24 @@ public final class EndpointBench {
     return mbps;
   }
 
-  /** CPU time per thread group from /proc/self/task (Linux), in clock ticks (1/100 s). */
+  /**
+   * CPU time and run-queue wait per thread group from /proc/self/task (Linux): {cpu ns, wait ns}
+   * from schedstat (time on CPU, time runnable but waiting for a CPU).
+   */
   static final class ThreadCpu {
-    static Map<String, Long> sample() {
-      Map<String, Long> m = new java.util.TreeMap<>();
+    static Map<String, long[]> sample() {
+      Map<String, long[]> m = new java.util.TreeMap<>();
       java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
       if (tasks == null) {
         return m;
       }
       for (java.io.File t : tasks) {
         try {
-          String stat = Files.readString(t.toPath().resolve("stat"));
-          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime
-          m.merge(group(comm), ticks, Long::sum);
+          String comm = Files.readString(t.toPath().resolve("comm")).trim();
+          String[] f = Files.readString(t.toPath().resolve("schedstat")).trim().split(" ");
+          long[] v = m.computeIfAbsent(group(comm), k -> new long[2]);
+          v[0] += Long.parseLong(f[0]);
+          v[1] += Long.parseLong(f[1]);
         } catch (IOException | RuntimeException e) {
           // thread ended
         }
@@ -434,22 +437,36 @@ public final class EndpointBench {
       return "other";
     }
 
-    /** "group NN%" (percent of one core) for groups above 2%, busiest first, and the total. */
-    static String describe(Map<String, Long> a, Map<String, Long> b, double seconds) {
-      Map<String, Long> d = new java.util.HashMap<>();
-      b.forEach((k, v) -> d.put(k, v - a.getOrDefault(k, 0L)));
-      long total = d.values().stream().mapToLong(Long::longValue).sum();
+    /**
+     * "group NN%" (percent of one core on CPU) for groups above 2%, busiest first, the total, and
+     * how long runnable threads waited for a CPU (a sign of a busy machine).
+     */
+    static String describe(Map<String, long[]> a, Map<String, long[]> b, double seconds) {
+      Map<String, long[]> d = new java.util.HashMap<>();
+      b.forEach(
+          (k, v) -> {
+            long[] before = a.getOrDefault(k, new long[2]);
+            d.put(k, new long[] {v[0] - before[0], v[1] - before[1]});
+          });
+      double scale = seconds * 1e7; // ns -> percent of one core
+      long total = d.values().stream().mapToLong(v -> v[0]).sum();
+      long waited = d.values().stream().mapToLong(v -> v[1]).sum();
       StringBuilder sb = new StringBuilder();
       d.entrySet().stream()
-          .sorted((x, y) -> Long.compare(y.getValue(), x.getValue()))
-          .filter(e -> e.getValue() / seconds >= 2)
+          .sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
+          .filter(e -> e.getValue()[0] / scale >= 2)
           .forEach(
               e ->
                   sb.append(e.getKey())
                       .append(' ')
-                      .append(Math.round(e.getValue() / seconds))
+                      .append(Math.round(e.getValue()[0] / scale))
                       .append("%, "));
-      return sb.append("total ").append(Math.round(total / seconds)).append('%').toString();
+      return sb.append("total ")
+          .append(Math.round(total / scale))
+          .append("%; runnable but waiting for a CPU ")
+          .append(Math.round(waited / scale))
+          .append('%')
+          .toString();
     }
   }
 
@@ -473,6 +490,8 @@ public final class EndpointBench {
     AtomicBoolean measuring = new AtomicBoolean();
     AtomicBoolean stop = new AtomicBoolean();
     LongAdder done = new LongAdder();
+    LongAdder connectNanos = new LongAdder();
+    LongAdder closeNanos = new LongAdder();
     AtomicLong errors = new AtomicLong();
     List<Thread> threads = new ArrayList<>();
     for (int i = 0; i < loops; i++) {
@@ -481,11 +500,15 @@ public final class EndpointBench {
               () -> {
                 while (!stop.get()) {
                   try {
+                    long a = System.nanoTime();
                     Connection c = node.connect(transport);
+                    long b = System.nanoTime();
                     c.close(CloseCode.NO_ERROR, "");
                     c.closed().toCompletableFuture().get(5, TimeUnit.SECONDS);
                     if (measuring.get()) {
                       done.increment();
+                      connectNanos.add(b - a);
+                      closeNanos.add(System.nanoTime() - b);
                     }
                   } catch (Exception e) {
                     if (errors.incrementAndGet() < 5) {
@@ -499,10 +522,22 @@ public final class EndpointBench {
     threads.forEach(Thread::start);
     Thread.sleep(Math.max(1, warmupSec) * 1000L);
     measuring.set(true);
+    Map<String, long[]> cpu0 = ThreadCpu.sample();
     long t0 = System.nanoTime();
     Thread.sleep(durationSec * 1000L);
     long n = done.sum();
     long t1 = System.nanoTime();
+    Map<String, long[]> cpu1 = ThreadCpu.sample();
+    String cpu = ThreadCpu.describe(cpu0, cpu1, (t1 - t0) / 1e9);
+    String split =
+        String.format(
+            Locale.ROOT,
+            "connect %.1f ms + close %.1f ms",
+            connectNanos.sum() / 1e6 / Math.max(1, n),
+            closeNanos.sum() / 1e6 / Math.max(1, n));
+    String label = transport.name().toLowerCase(Locale.ROOT) + "_" + loops;
+    record("handshakes_" + label + "_split", "\"" + split + "\"");
+    record("handshakes_" + label + "_cpu", "\"" + cpu + "\"");
     stop.set(true);
     for (Thread t : threads) {
       t.join(20_000);
@@ -510,13 +545,15 @@ public final class EndpointBench {
     double rate = n / ((t1 - t0) / 1e9);
     System.out.printf(
         Locale.ROOT,
-        "handshakes %s x%d loops: %.1f/s (%d in %.2f s, errors %d)%n",
+        "handshakes %s x%d loops: %.1f/s (%d in %.2f s, errors %d; %s)%n  cpu: %s%n",
         transport,
         loops,
         rate,
         n,
         (t1 - t0) / 1e9,
-        errors.get());
+        errors.get(),
+        split,
+        cpu);
     Thread.sleep(500); // let the server retire the last connections
     return rate;
   }
