@@ -23,6 +23,10 @@ import java.util.ArrayDeque;
  * A {@link Stream} over one Netty channel: a QUIC stream channel or a TLS/TCP socket channel. It is
  * the last handler of the channel's pipeline and bridges event-loop callbacks to blocking streams.
  *
+ * <p>Writers wait while more than {@code bufferBytes} they wrote have not yet been taken by the
+ * transport (QUIC stream send capacity, TCP socket), so a stalled peer holds a writer back instead
+ * of growing memory.
+ *
  * <p>Flow control: incoming bytes are copied into a queue bounded by {@code bufferBytes}; when the
  * queue reaches it, auto-read is switched off so the transport window stops opening, and it is
  * switched on again when the reader has drained half of it. Writers wait while the channel is not
@@ -45,6 +49,7 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
   private boolean inputFinished;
   private boolean inputDiscarded;
   private boolean outputClosed;
+  private long inFlight;
   private boolean closeNotifyReceived;
   private boolean tcpInputShutdown;
   private volatile boolean tcpHalfCloseAllowed;
@@ -85,6 +90,13 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
   boolean finishingOutput() {
     synchronized (lock) {
       return outputClosed && failure == null && channel.isActive();
+    }
+  }
+
+  /** Written bytes not yet taken by the transport (for tests and metrics). */
+  long pendingWriteBytes() {
+    synchronized (lock) {
+      return inFlight;
     }
   }
 
@@ -329,14 +341,19 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
         ByteBuf buf = channel.alloc().directBuffer(n);
         buf.writeBytes(b, off, n);
         connection.countOut(n);
+        synchronized (lock) {
+          inFlight += n;
+        }
         channel
             .writeAndFlush(buf)
             .addListener(
                 f -> {
-                  if (!f.isSuccess()) {
-                    synchronized (lock) {
+                  synchronized (lock) {
+                    inFlight -= n;
+                    if (!f.isSuccess()) {
                       fail(new IOException("write failed: stream closed"));
                     }
+                    lock.notifyAll();
                   }
                 });
         off += n;
@@ -353,7 +370,9 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
           if (failure != null || !channel.isActive()) {
             throw new IOException(failure != null ? failure.getMessage() : "stream closed");
           }
-          if (channel.isWritable()) {
+          // Bytes handed to the channel but not yet taken by the transport. netty-quic's stream
+          // channels ignore the write-buffer watermark, so this count is what bounds a writer.
+          if (inFlight < high && channel.isWritable()) {
             return;
           }
           try {

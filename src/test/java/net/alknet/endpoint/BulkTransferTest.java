@@ -52,4 +52,46 @@ class BulkTransferTest {
           c.close(CloseCode.NO_ERROR, "");
         });
   }
+
+  /**
+   * EP-5 on the writing side: a writer whose peer never reads blocks, and the bytes it has handed
+   * to the transport but the transport has not taken stay bounded (netty-quic's stream channels
+   * ignore the write-buffer watermark, so this is alknet's own count).
+   */
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void writerToAPeerThatNeverReadsStaysBounded(Transport transport) throws Exception {
+    TestHandlers.NeverReads sink = new TestHandlers.NeverReads();
+    nodes.start(sink);
+    Connection c = nodes.connect("test/sink", transport);
+    NettyStream s = (NettyStream) c.openStream();
+    java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+    Thread writer =
+        new Thread(
+            () -> {
+              byte[] chunk = new byte[16 * 1024];
+              try {
+                while (written.get() < (256L << 20)) {
+                  s.output().write(chunk);
+                  written.addAndGet(chunk.length);
+                }
+              } catch (IOException e) {
+                // closed at the end of the test
+              }
+            });
+    writer.setDaemon(true);
+    writer.start();
+    long maxPending = 0;
+    for (int i = 0; i < 100; i++) {
+      maxPending = Math.max(maxPending, s.pendingWriteBytes());
+      Thread.sleep(20);
+    }
+    long limit = EndpointLimits.DEFAULTS.streamBufferBytes() + 64 * 1024;
+    org.junit.jupiter.api.Assertions.assertTrue(
+        maxPending <= limit, "pending write bytes " + maxPending + " > " + limit);
+    org.junit.jupiter.api.Assertions.assertTrue(
+        written.get() < (64L << 20), "writer was not held back: " + written.get() + " bytes");
+    c.close(CloseCode.NO_ERROR, "");
+    writer.join(5000);
+  }
 }
