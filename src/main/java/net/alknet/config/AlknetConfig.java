@@ -41,6 +41,31 @@ public interface AlknetConfig {
   /** Dynamic (reloadable) config. */
   Dynamic dynamic();
 
+  /** The call protocol (ALPN alknet/call). */
+  Call call();
+
+  /** The call protocol (CALL-3..CALL-7). */
+  interface Call {
+    /** Accept a {@code hello} without a credential (identity {@code anonymous}). Default false. */
+    @WithDefault("false")
+    boolean allowAnonymous();
+
+    /** Calls one connection may have running at once; past it the node stops reading. */
+    @WithDefault("4096")
+    int maxInFlight();
+
+    /** Worker threads for blocking operation code. Default 64. */
+    @WithDefault("64")
+    int workers();
+
+    /** Ship the demo/* operations. Default true. */
+    @WithDefault("true")
+    boolean demo();
+
+    /** What {@code welcome.node} says. Default: the host name. */
+    Optional<String> nodeName();
+  }
+
   /** The listening endpoint. */
   interface Endpoint {
     /** Address both listeners bind. Default {@code 0.0.0.0}. */

@@ -37,7 +37,7 @@ class NodeTest {
   @Test
   void registryIsBuiltFromHandlerBeans() {
     var registry = node.buildRegistry();
-    assertEquals(List.of("alknet/echo"), registry.alpns());
+    assertEquals(List.of("alknet/call", "alknet/echo"), registry.alpns());
     assertTrue(registry.source("alknet/echo").orElseThrow().endsWith("EchoHandler"));
   }
 

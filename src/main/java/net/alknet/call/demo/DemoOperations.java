@@ -1,0 +1,173 @@
+package net.alknet.call.demo;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import net.alknet.call.op.CallContext;
+import net.alknet.call.op.Operation;
+import net.alknet.call.op.OperationBean;
+import net.alknet.call.wire.CallException;
+import net.alknet.call.wire.ErrorCodes;
+
+/**
+ * The demo operations shipped with every node (disable with {@code alknet.call.demo=false}). Open
+ * to every session; used by the tests, the docs and the HTTP/MCP projections.
+ */
+@ApplicationScoped
+public class DemoOperations implements OperationBean {
+
+  /** {@code demo/echo} input and output. */
+  public record Echo(String text) {}
+
+  /** {@code demo/sleep} input. */
+  public record Sleep(long ms) {}
+
+  /** What a sleep did: how long it slept and whether it was aborted. */
+  public record Slept(String callId, long requestedMs, long sleptMs, boolean aborted) {}
+
+  /** {@code demo/sleeps} output. */
+  public record Sleeps(List<Slept> recent) {}
+
+  /** {@code demo/ticks} input. */
+  public record Ticks(int count, long intervalMs) {}
+
+  /** One {@code demo/ticks} event. */
+  public record Tick(int n, long at) {}
+
+  /** {@code demo/nested} output. */
+  public record Nested(Slept child) {}
+
+  private static final long MAX_SLEEP_MS = 600_000;
+  private final ScheduledThreadPoolExecutor timer =
+      new ScheduledThreadPoolExecutor(
+          1,
+          r -> {
+            Thread t = new Thread(r, "alknet-demo-timer");
+            t.setDaemon(true);
+            return t;
+          });
+  private final ArrayDeque<Slept> recent = new ArrayDeque<>();
+
+  public DemoOperations() {
+    timer.setRemoveOnCancelPolicy(true);
+  }
+
+  @Operation(
+      value = "demo/echo",
+      kind = Operation.Kind.QUERY,
+      open = true,
+      tags = "demo",
+      description = "Returns its input.")
+  public Echo echo(Echo input) {
+    return input;
+  }
+
+  @Operation(
+      value = "demo/sleep",
+      kind = Operation.Kind.MUTATION,
+      open = true,
+      tags = "demo",
+      description =
+          "Waits ms milliseconds (at most 600000) without holding a thread; abortable. Reports how"
+              + " long it slept; aborted sleeps are listed by demo/sleeps.")
+  public Uni<Slept> sleep(Sleep input, CallContext ctx) {
+    long ms = input.ms();
+    if (ms < 0 || ms > MAX_SLEEP_MS) {
+      throw invalid("$.ms", "must be between 0 and " + MAX_SLEEP_MS);
+    }
+    long start = System.nanoTime();
+    return Uni.createFrom()
+        .emitter(
+            em -> {
+              ScheduledFuture<?> f =
+                  timer.schedule(
+                      () -> em.complete(record(ctx.callId(), ms, start, false)),
+                      ms,
+                      TimeUnit.MILLISECONDS);
+              ctx.abortSignal()
+                  .onAbort(
+                      () -> {
+                        if (f.cancel(false)) {
+                          record(ctx.callId(), ms, start, true);
+                        }
+                      });
+            });
+  }
+
+  @Operation(
+      value = "demo/sleeps",
+      kind = Operation.Kind.QUERY,
+      open = true,
+      tags = "demo",
+      description =
+          "The last 100 demo/sleep calls: how long each slept and whether it was aborted.")
+  public synchronized Sleeps sleeps() {
+    return new Sleeps(List.copyOf(recent));
+  }
+
+  @Operation(
+      value = "demo/ticks",
+      kind = Operation.Kind.SUBSCRIPTION,
+      open = true,
+      tags = "demo",
+      overflow = Operation.Overflow.DROP_OLDEST,
+      queue = 64,
+      description = "Emits count events, one every intervalMs milliseconds, then completes.")
+  public Multi<Tick> ticks(Ticks input) {
+    if (input.count() < 1 || input.count() > 100_000) {
+      throw invalid("$.count", "must be between 1 and 100000");
+    }
+    if (input.intervalMs() < 1 || input.intervalMs() > 60_000) {
+      throw invalid("$.intervalMs", "must be between 1 and 60000");
+    }
+    return Multi.createFrom()
+        .ticks()
+        .every(Duration.ofMillis(input.intervalMs()))
+        .onOverflow()
+        .drop()
+        .select()
+        .first(input.count())
+        .map(i -> new Tick((int) (i + 1), System.currentTimeMillis()));
+  }
+
+  @Operation(
+      value = "demo/nested",
+      kind = Operation.Kind.MUTATION,
+      open = true,
+      tags = "demo",
+      description =
+          "Calls demo/sleep as a child call: aborting demo/nested aborts the sleep (the abort"
+              + " cascade example).")
+  public Uni<Nested> nested(Sleep input, CallContext ctx) {
+    return ctx.call("demo/sleep", input, Slept.class).map(Nested::new);
+  }
+
+  private synchronized Slept record(String callId, long ms, long startNanos, boolean aborted) {
+    Slept s = new Slept(callId, ms, (System.nanoTime() - startNanos) / 1_000_000, aborted);
+    recent.addLast(s);
+    while (recent.size() > 100) {
+      recent.removeFirst();
+    }
+    return s;
+  }
+
+  private static CallException invalid(String path, String message) {
+    var details = JsonNodeFactory.instance.objectNode();
+    details.putArray("errors").addObject().put("path", path).put("message", message);
+    return new CallException(
+        ErrorCodes.INVALID_INPUT, "invalid input at " + path + ": " + message, details);
+  }
+
+  @PreDestroy
+  void stop() {
+    timer.shutdownNow();
+  }
+}
