@@ -191,6 +191,10 @@ public class Node {
     if (dynamic != null) {
       dynamic.close();
     }
+    endpoint = null;
+    control = null;
+    dynamic = null;
+    dataDir = null;
   }
 
   void onShutdown(@Observes ShutdownEvent event) {

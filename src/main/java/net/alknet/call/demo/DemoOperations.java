@@ -42,6 +42,9 @@ public class DemoOperations implements OperationBean {
   /** One {@code demo/ticks} event. */
   public record Tick(int n, long at) {}
 
+  /** {@code demo/whoami} output. */
+  public record WhoAmI(String id, String displayName, List<String> scopes) {}
+
   /** {@code demo/nested} output. */
   public record Nested(Slept child) {}
 
@@ -136,6 +139,17 @@ public class DemoOperations implements OperationBean {
         .select()
         .first(input.count())
         .map(i -> new Tick((int) (i + 1), System.currentTimeMillis()));
+  }
+
+  @Operation(
+      value = "demo/whoami",
+      kind = Operation.Kind.QUERY,
+      tags = "demo",
+      description =
+          "Returns the caller's identity. Needs scope call:demo (or call): the scope-gated demo.")
+  public WhoAmI whoami(CallContext ctx) {
+    var id = ctx.identity();
+    return new WhoAmI(id.id(), id.displayName(), id.scopes().stream().sorted().toList());
   }
 
   @Operation(
