@@ -44,6 +44,7 @@ public class CallHandler implements ProtocolHandler {
   private final Set<CallSession> sessions = ConcurrentHashMap.newKeySet();
   private final ThreadPoolExecutor workers;
   private final ScheduledThreadPoolExecutor timers;
+  private final CallImports imports = new CallImports();
   private volatile OperationRegistry registry;
 
   public CallHandler(AlknetConfig config, @Any Instance<OperationBean> beans) {
@@ -104,6 +105,7 @@ public class CallHandler implements ProtocolHandler {
         ops.add(op);
       }
     }
+    ops.addAll(imports.load(config));
     OperationRegistry r = OperationRegistry.of(ops);
     LOG.infof("call operations: %s", r.all().stream().map(RegisteredOperation::name).toList());
     return r;
@@ -174,6 +176,7 @@ public class CallHandler implements ProtocolHandler {
 
   @PreDestroy
   void stop() {
+    imports.close();
     workers.shutdownNow();
     timers.shutdownNow();
   }

@@ -64,6 +64,31 @@ public interface AlknetConfig {
 
     /** What {@code welcome.node} says. Default: the host name. */
     Optional<String> nodeName();
+
+    /**
+     * Remote nodes whose external operations are imported under a local namespace (from_call,
+     * CALL-12): {@code alknet.call.imports.<namespace>.target=host:port}.
+     */
+    java.util.Map<String, Import> imports();
+  }
+
+  /** One imported node. */
+  interface Import {
+    /** {@code host:port} of the remote node. */
+    String target();
+
+    /** Pin of the remote node's certificate; default: {@code <data-dir>/known_nodes}. */
+    Optional<String> fingerprint();
+
+    /** {@code quic} (default) or {@code tcp}. */
+    @WithDefault("quic")
+    String transport();
+
+    /** File holding an API key for the remote (owner-only); default: an AuthToken from the key. */
+    Optional<Path> apiKeyFile();
+
+    /** Ed25519 key to authenticate with; default {@code <data-dir>/id_ed25519} if present. */
+    Optional<Path> keyFile();
   }
 
   /** The listening endpoint. */

@@ -36,11 +36,11 @@ public class DemoOperations implements OperationBean {
   /** {@code demo/sleeps} output. */
   public record Sleeps(List<Slept> recent) {}
 
-  /** {@code demo/ticks} input. */
-  public record Ticks(int count, long intervalMs) {}
+  /** {@code demo/ticks} input; {@code pad}: bytes of filler per event (0..65536, default 0). */
+  public record Ticks(int count, long intervalMs, java.util.Optional<Integer> pad) {}
 
   /** One {@code demo/ticks} event. */
-  public record Tick(int n, long at) {}
+  public record Tick(int n, long at, String pad) {}
 
   /** {@code demo/whoami} output. */
   public record WhoAmI(String id, String displayName, List<String> scopes) {}
@@ -123,7 +123,9 @@ public class DemoOperations implements OperationBean {
       tags = "demo",
       overflow = Operation.Overflow.DROP_OLDEST,
       queue = 64,
-      description = "Emits count events, one every intervalMs milliseconds, then completes.")
+      description =
+          "Emits count events, one every intervalMs milliseconds, then completes; pad adds filler"
+              + " bytes to each event.")
   public Multi<Tick> ticks(Ticks input) {
     if (input.count() < 1 || input.count() > 100_000) {
       throw invalid("$.count", "must be between 1 and 100000");
@@ -131,6 +133,11 @@ public class DemoOperations implements OperationBean {
     if (input.intervalMs() < 1 || input.intervalMs() > 60_000) {
       throw invalid("$.intervalMs", "must be between 1 and 60000");
     }
+    int padBytes = input.pad().orElse(0);
+    if (padBytes < 0 || padBytes > 65_536) {
+      throw invalid("$.pad", "must be between 0 and 65536");
+    }
+    String filler = padBytes == 0 ? null : "x".repeat(padBytes);
     return Multi.createFrom()
         .ticks()
         .every(Duration.ofMillis(input.intervalMs()))
@@ -138,7 +145,7 @@ public class DemoOperations implements OperationBean {
         .drop()
         .select()
         .first(input.count())
-        .map(i -> new Tick((int) (i + 1), System.currentTimeMillis()));
+        .map(i -> new Tick((int) (i + 1), System.currentTimeMillis(), filler));
   }
 
   @Operation(

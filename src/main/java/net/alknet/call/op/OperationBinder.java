@@ -111,7 +111,12 @@ public final class OperationBinder {
             try {
               args[in] = JSON.convertValue(input, inputJava);
             } catch (IllegalArgumentException e) {
-              throw new CallException(ErrorCodes.INVALID_INPUT, "input does not fit the operation");
+              String path =
+                  e.getCause() instanceof com.fasterxml.jackson.databind.JsonMappingException jm
+                      ? jm.getPathReference()
+                      : "$";
+              throw new CallException(
+                  ErrorCodes.INVALID_INPUT, "invalid input: it does not bind at " + path);
             }
           }
           if (cx >= 0) {

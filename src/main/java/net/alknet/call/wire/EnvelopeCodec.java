@@ -43,6 +43,8 @@ public final class EnvelopeCodec {
             .build();
     ObjectMapper m = new ObjectMapper(factory);
     m.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    // Optional, java.time, parameter names: the modules Quarkus ships (jdk8, jsr310, ...).
+    m.findAndRegisterModules();
     m.setSerializationInclusion(JsonInclude.Include.NON_NULL);
     return m;
   }

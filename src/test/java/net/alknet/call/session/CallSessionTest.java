@@ -331,7 +331,8 @@ class CallSessionTest {
   @Test
   void deadlineExceeded() throws Exception {
     login(FULL);
-    peer.send(Envelope.requested("d1", "demo/nested", obj("ms", 20_000), null, 150L, Map.of()));
+    // Long enough for the child to have started (under load), short against its 20 s sleep.
+    peer.send(Envelope.requested("d1", "demo/nested", obj("ms", 20_000), null, 1000L, Map.of()));
     Envelope e = peer.nextFor("d1");
     assertEquals(ErrorCodes.DEADLINE_EXCEEDED, e.error().code());
     awaitChildAborted("d1.");
