@@ -127,7 +127,11 @@ export function connect({ host = '127.0.0.1', port = 4433, auth, client = 'alkne
 
     socket.on('secureConnect', () => {
       if (fingerprint) {
-        const actual = spkiFingerprint(socket.getPeerCertificate().pubkey ?? Buffer.alloc(0));
+        // getPeerCertificate().pubkey is only filled for RSA/EC keys, not Ed25519 (alknet's node
+        // keys), so take the SPKI DER from the X509Certificate instead.
+        let actual = '(no certificate)';
+        const cert = socket.getPeerX509Certificate?.();
+        if (cert) actual = spkiFingerprint(cert.publicKey.export({ type: 'spki', format: 'der' }));
         if (actual !== fingerprint) {
           return shutdown(new CallError('UNTRUSTED', `node fingerprint mismatch: expected ${fingerprint}, got ${actual}`));
         }
