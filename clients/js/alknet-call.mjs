@@ -92,6 +92,15 @@ export function spkiFingerprint(spkiDer) {
   return 'SHA256:' + createHash('sha256').update(spkiDer).digest('base64').replace(/=+$/, '');
 }
 
+function checkCall(op, deadlineMs, parent, meta) {
+  if (typeof op !== 'string' || !/^[a-z0-9._-]+\/[a-z0-9._-]+$/.test(op)) return `op must be "namespace/name": ${op}`;
+  if (deadlineMs != null && !(Number.isSafeInteger(deadlineMs) && deadlineMs > 0)) return 'deadlineMs must be a positive integer';
+  if (parent != null && (typeof parent !== 'string' || parent.length < 1 || parent.length > 128)) return 'parent must be a call id string';
+  if (meta != null && (typeof meta !== 'object' || Array.isArray(meta) || Object.keys(meta).length > 64
+    || Object.values(meta).some((v) => typeof v !== 'string'))) return 'meta must be an object of at most 64 strings';
+  return null;
+}
+
 const toError = (e) => new CallError(e?.code ?? 'INTERNAL', e?.message ?? 'call failed', e?.details);
 
 /** Opens a session; resolves with a client once the node answered `welcome`. */
@@ -178,19 +187,27 @@ export function connect({ host = '127.0.0.1', port = 4433, auth, client = 'alkne
     }
 
     // Calls the node makes to this client (CALL-7): answered from handlers registered with handle().
-    async function serve({ id, op, input, parent, meta }) {
+    async function serve({ id, op, input, parent, meta, deadlineMs }) {
       const fn = handlers.get(op);
       if (!fn) return send({ type: 'call.error', id, error: { code: 'NOT_FOUND', message: `no such operation: ${op}` } });
       const ac = new AbortController();
+      let done = false;
+      const fail = (e) => {
+        if (done) return;
+        done = true; served.delete(id); clearTimeout(timer);
+        send({ type: 'call.error', id, error: { code: e.code, message: e.message.split('\n')[0], ...(e.details != null && { details: e.details }) } });
+      };
+      // An abort (call.aborted, deadline, connection loss) ends the call at once, whatever the handler does.
+      ac.signal.addEventListener('abort', () => fail(ac.signal.reason instanceof CallError ? ac.signal.reason : new CallError('ABORTED', 'aborted')));
+      const timer = deadlineMs > 0 ? setTimeout(() => ac.abort(new CallError('DEADLINE_EXCEEDED', 'deadline exceeded')), deadlineMs) : null;
       served.set(id, ac);
       try {
         const output = await fn(input ?? {}, { id, parent, meta, signal: ac.signal });
-        if (!ac.signal.aborted) send({ type: 'call.responded', id, output: output ?? null });
+        if (!done) { done = true; served.delete(id); clearTimeout(timer); send({ type: 'call.responded', id, output: output ?? null }); }
       } catch (err) {
         // Only CallError codes/messages travel; other failures stay local (no internal detail on the wire).
-        const e = ac.signal.aborted ? new CallError('ABORTED', 'aborted') : err instanceof CallError ? err : new CallError('INTERNAL', 'operation failed');
-        send({ type: 'call.error', id, error: { code: e.code, message: e.message.split('\n')[0], ...(e.details !== undefined && { details: e.details }) } });
-      } finally { served.delete(id); }
+        fail(err instanceof CallError ? err : new CallError('INTERNAL', 'operation failed'));
+      }
     }
 
     // Ask the node to stop a call; it answers call.error ABORTED. Reject locally if it stays silent.
@@ -210,8 +227,11 @@ export function connect({ host = '127.0.0.1', port = 4433, auth, client = 'alkne
       const promise = new Promise((resolve, reject) => {
         if (closed) return reject(closed);
         if (signal?.aborted) return reject(new CallError('ABORTED', 'aborted before it was sent'));
+        // A wrongly typed field is BAD_FRAME on the node, which closes the whole connection: check here.
+        const bad = checkCall(op, deadlineMs, parent, meta);
+        if (bad) return reject(new TypeError(bad));
         const env = { type: 'call.requested', id, op, input: input ?? {} };
-        if (parent != null) env.parent = String(parent);
+        if (parent != null) env.parent = parent;
         if (deadlineMs != null) env.deadlineMs = deadlineMs;
         if (meta) env.meta = meta;
         let frame;

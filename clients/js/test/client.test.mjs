@@ -72,7 +72,9 @@ function mockNode(socket) {
         send({ type: 'ping', id: 'srv-ping' });
       } else if (op === 'test/callback') {
         end(id, { type: 'call.responded', output: 'requested' });
-        send({ type: 'call.requested', id: 'n1', op: input.op, input: { x: 2 } });
+        const nid = input.id ?? 'n1';
+        send({ type: 'call.requested', id: nid, op: input.op, input: { x: 2 }, deadlineMs: input.deadlineMs });
+        if (input.abortAfter) setTimeout(() => send({ type: 'call.aborted', id: nid }), input.abortAfter);
       } else if (op === 'test/garbage') {
         socket.write(Buffer.from([0, 0, 0, 0]));
       } else if (op === 'test/hangup') {
@@ -212,4 +214,31 @@ test('close() rejects pending calls', { timeout: 5000 }, async () => {
   const slow = c.call('demo/sleep', { ms: 5000 });
   await c.close();
   await assert.rejects(slow, { code: 'ABORTED' });
+});
+
+test('malformed call arguments are refused locally, keeping the connection', { timeout: 5000 }, async () => {
+  const c = await open();
+  try {
+    await assert.rejects(c.call('Bad Op', {}), TypeError);
+    await assert.rejects(c.call('demo/echo', {}, { deadlineMs: 1.5 }), TypeError);
+    await assert.rejects(c.call('demo/echo', {}, { meta: { n: 1 } }), TypeError);
+    assert.deepEqual(await c.call('demo/echo', { ok: 1 }, { meta: { trace: 'x' } }), { ok: 1 });
+  } finally { await c.close(); }
+});
+
+test('callbacks honour the node\'s call.aborted and deadlineMs', { timeout: 5000 }, async () => {
+  const c = await open();
+  try {
+    let sawAbort = false;
+    c.handle('client/hang', (input, { signal }) => new Promise(() => signal.addEventListener('abort', () => { sawAbort = true; })));
+    await c.call('test/callback', { op: 'client/hang', id: 'n2', abortAfter: 30 });
+    await c.call('test/callback', { op: 'client/hang', id: 'n3', deadlineMs: 30 });
+    await c.call('test/callback', { op: 'client/missing', id: 'n4' });
+    const ended = (id) => seen.findLast((e) => e.id === id && e.type === 'call.error');
+    while (!ended('n2') || !ended('n3') || !ended('n4')) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(ended('n2').error.code, 'ABORTED');
+    assert.equal(ended('n3').error.code, 'DEADLINE_EXCEEDED');
+    assert.equal(ended('n4').error.code, 'NOT_FOUND');
+    assert.ok(sawAbort);
+  } finally { await c.close(); }
 });
