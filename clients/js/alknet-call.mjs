@@ -136,8 +136,8 @@ export function connect({ host = '127.0.0.1', port = 4433, auth, client = 'alkne
 
     socket.on('secureConnect', () => {
       if (fingerprint) {
-        // getPeerCertificate().pubkey is only filled for RSA/EC keys, not Ed25519 (alknet's node
-        // keys), so take the SPKI DER from the X509Certificate instead.
+        // Not getPeerCertificate().pubkey: it is absent for Ed25519 (and for the node's own EC key on
+        // Node 20) and is the raw EC point, not the SPKI DER, for P-256. Export the SPKI instead.
         let actual = '(no certificate)';
         const cert = socket.getPeerX509Certificate?.();
         if (cert) actual = spkiFingerprint(cert.publicKey.export({ type: 'spki', format: 'der' }));
