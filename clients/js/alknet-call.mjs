@@ -136,8 +136,8 @@ export function connect({ host = '127.0.0.1', port = 4433, auth, client = 'alkne
 
     socket.on('secureConnect', () => {
       if (fingerprint) {
-        // Not getPeerCertificate().pubkey: it is absent for Ed25519 (and for the node's own EC key on
-        // Node 20) and is the raw EC point, not the SPKI DER, for P-256. Export the SPKI instead.
+        // Not getPeerCertificate().pubkey: for EC keys (the node's P-256) it is the raw 65-byte point,
+        // not the SPKI DER, and for Ed25519 it is absent. Export the SPKI DER instead.
         let actual = '(no certificate)';
         const cert = socket.getPeerX509Certificate?.();
         if (cert) actual = spkiFingerprint(cert.publicKey.export({ type: 'spki', format: 'der' }));
