@@ -144,6 +144,16 @@ describe('alknet/call against a real node', { skip, timeout: 240_000 }, () => {
     });
   });
 
+  test('sys/describe lists the demo operations', { timeout: 30_000 }, async (t) => {
+    if (guard(t)) return;
+    await withClient(async (c) => {
+      const { operations } = await c.call('sys/describe', {});
+      const names = operations.map((o) => o.name);
+      for (const op of ['demo/echo', 'demo/sleep', 'demo/ticks']) assert.ok(names.includes(op), `${op} missing from ${names}`);
+      assert.equal(operations.find((o) => o.name === 'demo/ticks').kind, 'subscription');
+    });
+  });
+
   test('ping', { timeout: 30_000 }, async (t) => {
     if (guard(t)) return;
     await withClient(async (c) => assert.equal(typeof (await c.ping()), 'number'));
