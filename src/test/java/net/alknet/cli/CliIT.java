@@ -169,7 +169,7 @@ class CliIT {
           transport + ": echo differs, got " + r.out().length() + " bytes");
     }
     String known = Files.readString(clientData.resolve("known_nodes"));
-    assertTrue(known.startsWith("127.0.0.1:" + port + " SHA256:"), known);
+    assertTrue(known.lines().anyMatch(l -> l.startsWith("127.0.0.1:" + port + " SHA256:")), known);
     // The node resolved the client certificate's key to alice's identity on both transports.
     String fp = fingerprint();
     String log = Files.readString(nodeLog);
@@ -266,6 +266,130 @@ class CliIT {
     Result missing = run(null, "token", "--data-dir", tmp.resolve("nobody").toString());
     assertEquals(1, missing.exit());
     assertTrue(missing.err().contains("alknet keygen"), missing.err());
+  }
+
+  @Test
+  void callCommandEchoesStreamsAndReportsErrors() throws Exception {
+    String target = "127.0.0.1:" + port;
+    String dd = clientData.toString();
+    Result echo = run(null, "call", "--data-dir", dd, target, "demo/echo", "{\"text\":\"hi\"}");
+    assertEquals(0, echo.exit(), echo.err());
+    assertTrue(echo.out().replace(" ", "").contains("\"text\":\"hi\""), echo.out());
+
+    Result who = run(null, "call", "--data-dir", dd, "--tcp", target, "demo/whoami");
+    assertEquals(0, who.exit(), who.err());
+    assertTrue(who.out().contains(fingerprint()), who.out());
+
+    Result ticks =
+        run(
+            null,
+            "call",
+            "--data-dir",
+            dd,
+            "--stream",
+            target,
+            "demo/ticks",
+            "{\"count\":3,\"intervalMs\":10}");
+    assertEquals(0, ticks.exit(), ticks.err());
+    assertEquals(3, ticks.out().strip().lines().count(), ticks.out());
+
+    Result missing = run(null, "call", "--data-dir", dd, target, "demo/missing");
+    assertEquals(1, missing.exit());
+    assertTrue(missing.err().startsWith("alknet: NOT_FOUND: "), missing.err());
+    assertFalse(missing.err().contains("\tat "), missing.err());
+  }
+
+  /**
+   * CALL-12 across two real nodes: node B imports node A's operations as {@code a/...}; Ctrl-C on
+   * {@code alknet call} against B aborts the call on B, which aborts the forwarded call on A, which
+   * aborts its child {@code demo/sleep} there.
+   */
+  @Test
+  void crossNodeAbortThroughAnImport() throws Exception {
+    Path dataB = tmp.resolve("node-b");
+    Files.createDirectories(dataB);
+    Files.copy(data.resolve("authorized_keys"), dataB.resolve("authorized_keys"));
+    int portB = freePort();
+    String fpA =
+        Files.readString(nodeLog)
+            .lines()
+            .filter(l -> l.contains("node certificate SHA256:"))
+            .findFirst()
+            .orElseThrow()
+            .replaceAll(".*node certificate (SHA256:[^;]+);.*", "$1");
+    List<String> cmd = java();
+    cmd.add("-Dquarkus.management.port=0");
+    cmd.add("-Dalknet.call.imports.a.target=127.0.0.1:" + port);
+    cmd.add("-Dalknet.call.imports.a.fingerprint=" + fpA);
+    cmd.add("-Dalknet.call.imports.a.key-file=" + clientData.resolve("id_ed25519"));
+    cmd.addAll(List.of("-jar", runner().toString(), "serve", "--data-dir", dataB.toString()));
+    cmd.addAll(List.of("--port", String.valueOf(portB), "--bind", "127.0.0.1"));
+    Path logB = tmp.resolve("node-b.log");
+    Process b =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logB.toFile()).start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.readString(logB).contains("alknet endpoint listening")) {
+        if (!b.isAlive() || System.nanoTime() > deadline) {
+          throw new AssertionError("node B did not start:\n" + Files.readString(logB));
+        }
+        Thread.sleep(100);
+      }
+      String dd = clientData.toString();
+      // Through B: a/demo/echo is A's demo/echo.
+      Result hop =
+          run(
+              null,
+              "call",
+              "--data-dir",
+              dd,
+              "127.0.0.1:" + portB,
+              "a/demo/echo",
+              "{\"text\":\"via b\"}");
+      assertEquals(0, hop.exit(), hop.err() + "\n" + Files.readString(logB));
+      assertTrue(hop.out().contains("via b"), hop.out());
+
+      // A long nested call through B, interrupted with Ctrl-C.
+      List<String> call = java();
+      call.addAll(
+          List.of(
+              "-jar",
+              runner().toString(),
+              "call",
+              "--data-dir",
+              dd,
+              "127.0.0.1:" + portB,
+              "a/demo/nested",
+              "{\"ms\":27003}"));
+      Process p =
+          new ProcessBuilder(call)
+              .redirectErrorStream(true)
+              .redirectOutput(tmp.resolve("ctrlc.log").toFile())
+              .start();
+      Thread.sleep(4000);
+      new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor();
+      assertTrue(p.waitFor(20, TimeUnit.SECONDS), "alknet call did not exit on SIGINT");
+      assertEquals(130, p.exitValue(), Files.readString(tmp.resolve("ctrlc.log")));
+
+      // A's child sleep saw the abort.
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (true) {
+        Result sleeps = run(null, "call", "--data-dir", dd, "127.0.0.1:" + port, "demo/sleeps");
+        String compact = sleeps.out().replace(" ", "").replace("\n", "");
+        if (compact.contains("\"requestedMs\":27003")) {
+          assertTrue(
+              compact.matches(".*\"requestedMs\":27003,\"sleptMs\":\\d+,\"aborted\":true.*"),
+              compact);
+          break;
+        }
+        if (System.nanoTime() > until) {
+          throw new AssertionError("A never recorded the aborted child: " + sleeps.out());
+        }
+        Thread.sleep(300);
+      }
+    } finally {
+      b.destroyForcibly();
+    }
   }
 
   /** EP-7: SIGTERM stops the node gracefully; it removes its control socket. Runs last. */
