@@ -6,20 +6,16 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import net.alknet.auth.LocalKeys;
 import net.alknet.endpoint.CloseCode;
 import net.alknet.endpoint.Connection;
 import net.alknet.endpoint.EndpointClient;
 import net.alknet.endpoint.EndpointLimits;
 import net.alknet.endpoint.EndpointMetrics;
-import net.alknet.endpoint.KnownNodes;
 import net.alknet.endpoint.Stream;
-import net.alknet.endpoint.Transport;
 import net.alknet.endpoint.Trust;
 import net.alknet.node.Node;
 import picocli.CommandLine.Command;
@@ -50,23 +46,7 @@ public class BridgeCommand implements Callable<Integer> {
       description = "Protocol to speak, e.g. alknet/ssh.")
   String alpn;
 
-  @Option(names = "--tcp", description = "Use TLS 1.3 over TCP instead of QUIC.")
-  boolean tcp;
-
-  @Option(
-      names = "--fingerprint",
-      paramLabel = "SHA256:…",
-      description = "Trust exactly this node key instead of known_nodes.")
-  String fingerprint;
-
-  @Option(
-      names = "--key",
-      paramLabel = "FILE",
-      description = "Client key (default: <data-dir>/id_ed25519 if present).")
-  Path key;
-
-  @Option(names = "--no-key", description = "Connect without a client certificate.")
-  boolean noKey;
+  @Mixin ConnectOptions connect;
 
   @Parameters(paramLabel = "HOST:PORT", description = "The node (port defaults to 4433).")
   String target;
@@ -81,25 +61,15 @@ public class BridgeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     HostPort hp = HostPort.parse(target);
     Path dir = node.dataDir(dataDir.value());
-    Optional<KeyPair> clientKey = Optional.empty();
-    if (!noKey) {
-      Path k = key != null ? key : dir.resolve("id_ed25519");
-      if (key != null || Files.exists(k)) {
-        clientKey = Optional.of(LocalKeys.load(k));
-      }
-    }
-    Trust trust =
-        fingerprint != null
-            ? Trust.pinned(fingerprint)
-            : Trust.knownNodes(new KnownNodes(dir.resolve("known_nodes")));
+    Optional<KeyPair> clientKey = connect.clientKey(dir);
+    Trust trust = connect.trust(dir);
     try (EndpointClient client =
         new EndpointClient(
             null,
             clientKey,
             EndpointLimits.DEFAULTS,
             new EndpointMetrics(new SimpleMeterRegistry()))) {
-      Connection c =
-          client.connect(hp.host(), hp.port(), alpn, trust, tcp ? Transport.TCP : Transport.QUIC);
+      Connection c = client.connect(hp.host(), hp.port(), alpn, trust, connect.transport());
       try {
         Stream stream = c.openStream();
         Thread up = new Thread(() -> pumpUp(stream), "bridge-stdin");

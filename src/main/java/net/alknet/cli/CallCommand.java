@@ -33,8 +33,6 @@ import net.alknet.call.wire.FrameCodec;
 import net.alknet.endpoint.EndpointClient;
 import net.alknet.endpoint.EndpointLimits;
 import net.alknet.endpoint.EndpointMetrics;
-import net.alknet.endpoint.KnownNodes;
-import net.alknet.endpoint.Transport;
 import net.alknet.endpoint.Trust;
 import net.alknet.node.Node;
 import picocli.CommandLine.Command;
@@ -66,25 +64,7 @@ public class CallCommand implements Callable<Integer> {
 
   @Mixin DataDirOption dataDir;
 
-  @Option(names = "--tcp", description = "Use TLS 1.3 over TCP instead of QUIC.")
-  boolean tcp;
-
-  @Option(
-      names = "--fingerprint",
-      paramLabel = "SHA256:…",
-      description = "Trust exactly this node key instead of known_nodes.")
-  String fingerprint;
-
-  @Option(
-      names = "--key",
-      paramLabel = "FILE",
-      description = "Client key (default: <data-dir>/id_ed25519 if present).")
-  Path key;
-
-  @Option(
-      names = "--no-key",
-      description = "Connect without a client certificate (and without a token unless --token).")
-  boolean noKey;
+  @Mixin ConnectOptions connect;
 
   @Option(
       names = "--token",
@@ -142,26 +122,23 @@ public class CallCommand implements Callable<Integer> {
     if (apiKeyFile != null && Boolean.TRUE.equals(token)) {
       throw new CliSupport.CliException("--token and --api-key-file exclude each other");
     }
-    Path k = key != null ? key : dir.resolve("id_ed25519");
-    boolean wantKey = !noKey || Boolean.TRUE.equals(token);
-    KeyPair pair = wantKey && (key != null || Files.exists(k)) ? LocalKeys.load(k) : null;
+    Path k = connect.keyFile(dir);
+    boolean wantKey = !connect.noKey || Boolean.TRUE.equals(token);
+    KeyPair pair = wantKey && (connect.key != null || Files.exists(k)) ? LocalKeys.load(k) : null;
     if (Boolean.TRUE.equals(token) && pair == null) {
       throw new CliSupport.CliException("--token needs a key, and " + k + " does not exist");
     }
     String auth = null;
     if (apiKeyFile != null) {
       auth = readApiKey(apiKeyFile);
-    } else if (pair != null && (Boolean.TRUE.equals(token) || (token == null && !noKey))) {
+    } else if (pair != null && (Boolean.TRUE.equals(token) || (token == null && !connect.noKey))) {
       auth = AuthToken.mint(pair, Instant.now());
     }
-    Trust trust =
-        fingerprint != null
-            ? Trust.pinned(fingerprint)
-            : Trust.knownNodes(new KnownNodes(dir.resolve("known_nodes")));
+    Trust trust = connect.trust(dir);
     try (EndpointClient endpoints =
         new EndpointClient(
             null,
-            noKey ? Optional.empty() : Optional.ofNullable(pair),
+            connect.noKey ? Optional.empty() : Optional.ofNullable(pair),
             EndpointLimits.DEFAULTS,
             new EndpointMetrics(new SimpleMeterRegistry()))) {
       CallClient client;
@@ -172,7 +149,7 @@ public class CallCommand implements Callable<Integer> {
                 hp.host(),
                 hp.port(),
                 trust,
-                tcp ? Transport.TCP : Transport.QUIC,
+                connect.transport(),
                 auth,
                 "alknet-cli/" + version(),
                 CallClient.Options.DEFAULTS.abortGrace(Duration.ofSeconds(2)));

@@ -633,18 +633,12 @@ public final class CallSession implements AutoCloseable {
   }
 
   private Uni<JsonNode> nested(Invocation parent, String op, Object input, Instant deadline) {
-    JsonNode in =
-        input == null
-            ? EnvelopeCodec.json().createObjectNode()
-            : EnvelopeCodec.json().valueToTree(input);
+    JsonNode in = toInput(input);
     return Uni.createFrom()
         .emitter(
             em -> {
-              Resolved r;
-              try {
-                r = resolve(op, in, false);
-              } catch (CallException e) {
-                em.fail(e);
+              Resolved r = resolveNested(op, in, em::fail);
+              if (r == null) {
                 return;
               }
               if (r.peer) {
@@ -652,58 +646,39 @@ public final class CallSession implements AutoCloseable {
                     parent, r.spec, in, em::complete, ev -> {}, () -> em.complete(null), em::fail);
                 return;
               }
-              String id = parent.id + "." + ids.incrementAndGet();
-              Invocation[] self = new Invocation[1];
-              Invocation child =
-                  new Invocation(
-                      id,
-                      r.spec,
-                      new Sink() {
-                        @Override
-                        public void responded(JsonNode output) {
-                          em.complete(output);
-                        }
-
-                        @Override
-                        public void event(JsonNode event) {}
-
-                        @Override
-                        public void completed() {
-                          em.complete(null);
-                        }
-
-                        @Override
-                        public void error(CallError error) {
-                          em.fail(new CallException(error));
-                        }
-                      },
-                      () -> parent.release(self[0]));
-              self[0] = child;
-              parent.adopt(child);
-              em.onTermination(
-                  () -> {
-                    if (!child.isFinished()) {
-                      child.abort(CallError.of(ErrorCodes.ABORTED, "nested call cancelled"));
+              Sink sink =
+                  new Sink() {
+                    @Override
+                    public void responded(JsonNode output) {
+                      em.complete(output);
                     }
-                  });
-              start(child, r, in, new Ctx(child, deadline, Map.of()));
+
+                    @Override
+                    public void event(JsonNode event) {}
+
+                    @Override
+                    public void completed() {
+                      em.complete(null);
+                    }
+
+                    @Override
+                    public void error(CallError error) {
+                      em.fail(new CallException(error));
+                    }
+                  };
+              Invocation child = startChild(parent, r, in, deadline, sink);
+              em.onTermination(() -> abortIfRunning(child));
             });
   }
 
   private Multi<JsonNode> nestedStream(
       Invocation parent, String op, Object input, Instant deadline) {
-    JsonNode in =
-        input == null
-            ? EnvelopeCodec.json().createObjectNode()
-            : EnvelopeCodec.json().valueToTree(input);
+    JsonNode in = toInput(input);
     return Multi.createFrom()
         .emitter(
             em -> {
-              Resolved r;
-              try {
-                r = resolve(op, in, false);
-              } catch (CallException e) {
-                em.fail(e);
+              Resolved r = resolveNested(op, in, em::fail);
+              if (r == null) {
                 return;
               }
               if (r.peer) {
@@ -711,45 +686,67 @@ public final class CallSession implements AutoCloseable {
                     parent, r.spec, in, out -> em.complete(), em::emit, em::complete, em::fail);
                 return;
               }
-              String id = parent.id + "." + ids.incrementAndGet();
-              Invocation[] self = new Invocation[1];
-              Invocation child =
-                  new Invocation(
-                      id,
-                      r.spec,
-                      new Sink() {
-                        @Override
-                        public void responded(JsonNode output) {
-                          em.emit(output);
-                          em.complete();
-                        }
-
-                        @Override
-                        public void event(JsonNode event) {
-                          em.emit(event);
-                        }
-
-                        @Override
-                        public void completed() {
-                          em.complete();
-                        }
-
-                        @Override
-                        public void error(CallError error) {
-                          em.fail(new CallException(error));
-                        }
-                      },
-                      () -> parent.release(self[0]));
-              self[0] = child;
-              parent.adopt(child);
-              em.onTermination(
-                  () -> {
-                    if (!child.isFinished()) {
-                      child.abort(CallError.of(ErrorCodes.ABORTED, "nested call cancelled"));
+              Sink sink =
+                  new Sink() {
+                    @Override
+                    public void responded(JsonNode output) {
+                      em.emit(output);
+                      em.complete();
                     }
-                  });
-              start(child, r, in, new Ctx(child, deadline, Map.of()));
+
+                    @Override
+                    public void event(JsonNode event) {
+                      em.emit(event);
+                    }
+
+                    @Override
+                    public void completed() {
+                      em.complete();
+                    }
+
+                    @Override
+                    public void error(CallError error) {
+                      em.fail(new CallException(error));
+                    }
+                  };
+              Invocation child = startChild(parent, r, in, deadline, sink);
+              em.onTermination(() -> abortIfRunning(child));
             });
+  }
+
+  private static JsonNode toInput(Object input) {
+    return input == null
+        ? EnvelopeCodec.json().createObjectNode()
+        : EnvelopeCodec.json().valueToTree(input);
+  }
+
+  /** Resolves a nested call's operation, or reports the failure and returns null. */
+  private Resolved resolveNested(
+      String op, JsonNode in, java.util.function.Consumer<Throwable> fail) {
+    try {
+      return resolve(op, in, false);
+    } catch (CallException e) {
+      fail.accept(e);
+      return null;
+    }
+  }
+
+  /** Starts a nested call as a child of {@code parent} (its abort cascades to the child). */
+  private Invocation startChild(
+      Invocation parent, Resolved r, JsonNode in, Instant deadline, Sink sink) {
+    String id = parent.id + "." + ids.incrementAndGet();
+    Invocation[] self = new Invocation[1];
+    Invocation child = new Invocation(id, r.spec, sink, () -> parent.release(self[0]));
+    self[0] = child;
+    parent.adopt(child);
+    start(child, r, in, new Ctx(child, deadline, Map.of()));
+    return child;
+  }
+
+  private static void abortIfRunning(Invocation child) {
+    if (!child.isFinished()) {
+      child.abort(CallError.of(ErrorCodes.ABORTED, "nested call cancelled"));
+    }
   }
 
   /** A call this node made to the peer (CALL-7), on behalf of {@code parent}. */
