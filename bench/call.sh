@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Call protocol benchmark (SPEC section 16): unary round trips/s and p50/p99 latency of demo/echo
 # over QUIC and TLS 1.3/TCP against the packaged node, side by side with gRPC-java unary calls
-# (Netty, TLS 1.3, same JSON payload) in the same run.
+# (Netty, TLS 1.3, same JSON payload; grpc-java's default executor and directExecutor()) in the
+# same run.
 #
 #   bench/call.sh            # ~2.5 minutes; rewrites the call section of docs/benchmarks.md
 #
-# Environment: DURATION (seconds per measured case and round, default 8), WARMUP (seconds per case
+# Environment: DURATION (seconds per measured case and round, default 6), WARMUP (seconds per case
 # in the warm-up pass, default 5), ROUNDS (measured rounds, default 2), CALLERS (default 1,64),
 # CHILDJVM (extra JVM options for the node and the gRPC server, e.g. a JFR recording; {who} is
 # replaced by node or grpc), NO_DOCS=1 (do not touch docs/benchmarks.md).
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 OUT="$ROOT/bench/results"
-DURATION=${DURATION:-8}
+DURATION=${DURATION:-6}
 WARMUP=${WARMUP:-5}
 ROUNDS=${ROUNDS:-2}
 CALLERS=${CALLERS:-1,64}
@@ -73,7 +74,9 @@ for line in open(results):
         r[k] = v.strip('"')
 
 callers = sorted({int(k.split("_")[1]) for k in r if k.endswith("_calls_per_s") and "_rounds_" not in k})
-names = {"quic": "alknet QUIC", "tcp": "alknet TLS/TCP", "grpc": "gRPC-java (Netty, TLS)"}
+names = {"quic": "alknet QUIC", "tcp": "alknet TLS/TCP", "grpc": "gRPC-java, default executor",
+         "grpcd": "gRPC-java, directExecutor()"}
+SYSTEMS = ("quic", "tcp", "grpc", "grpcd")
 
 def num(k):
     return float(r[k])
@@ -96,16 +99,17 @@ md.append(f"Run {now}, commit `{rev}`, {r.get('cpus')} CPUs ({cpu_model}) shared
           f"(1/5/15 min): {load_start} at start, {load_end} at end"
           f"{' — other work was running on this machine' if busy else ''}.")
 md.append("")
-md.append("| Case | Callers | Calls/s | Ratio vs gRPC (same callers) | p50 µs | p99 µs | CPU µs/call: server + client | Calls/s per round |")
-md.append("|---|---:|---:|---:|---:|---:|---:|---|")
+md.append("| Case | Callers | Calls/s | Ratio vs gRPC default executor | Ratio vs gRPC directExecutor() | p50 µs | p99 µs | CPU µs/call: server + client | Calls/s per round |")
+md.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
 for c in callers:
     g = num(f"grpc_{c}_calls_per_s") if f"grpc_{c}_calls_per_s" in r else None
-    for s in ("quic", "tcp", "grpc"):
+    gd = num(f"grpcd_{c}_calls_per_s") if f"grpcd_{c}_calls_per_s" in r else None
+    for s in SYSTEMS:
         k = f"{s}_{c}"
         if f"{k}_calls_per_s" not in r:
             continue
         v = num(f"{k}_calls_per_s")
-        ratio = f"{v / g:.2f}" if g else "n/a"
+        ratio = (f"{v / g:.2f}" if g else "n/a") + " | " + (f"{v / gd:.2f}" if gd else "n/a")
         errs = int(r.get(f"{k}_errors", "0"))
         rounds_txt = r.get(f"{k}_rounds_calls_per_s", "").replace(",", ", ")
         if errs:
@@ -118,7 +122,7 @@ md.append("")
 md.append("| Case | Callers | Server JVM | Client JVM |")
 md.append("|---|---:|---|---|")
 for c in callers:
-    for s in ("quic", "tcp", "grpc"):
+    for s in SYSTEMS:
         k = f"{s}_{c}"
         if f"{k}_server_threads" in r:
             md.append(f"| {names[s]} | {c} | {r[k + '_server_threads']} | {r[k + '_client_threads']} |")

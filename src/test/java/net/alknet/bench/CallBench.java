@@ -42,8 +42,8 @@ import net.alknet.endpoint.Trust;
  * same JSON payload). Run by {@code bench/call.sh}, which writes docs/benchmarks.md.
  *
  * <p>Usage: {@code CallBench <results-file> [duration=8] [warmup=3] [rounds=2] [callers=1,64]
- * [systems=quic,tcp,grpc] [jar=target/quarkus-app/quarkus-run.jar] [childjvm=...]}. Every result is
- * printed as one line {@code RESULT key value} (also written to the results file).
+ * [systems=quic,tcp,grpc,grpcd] [jar=target/quarkus-app/quarkus-run.jar] [childjvm=...]}. Every
+ * result is printed as one line {@code RESULT key value} (also written to the results file).
  *
  * <p>The node under test is the packaged application ({@code quarkus-run.jar serve}) in a child
  * JVM; the gRPC server is a child JVM too ({@code --grpc-server}); both clients run in this JVM. A
@@ -128,7 +128,7 @@ public final class CallBench {
     int duration = Integer.parseInt(opts.getOrDefault("duration", "8"));
     int warmup = Integer.parseInt(opts.getOrDefault("warmup", "3"));
     int rounds = Integer.parseInt(opts.getOrDefault("rounds", "2"));
-    List<String> systems = List.of(opts.getOrDefault("systems", "quic,tcp,grpc").split(","));
+    List<String> systems = List.of(opts.getOrDefault("systems", "quic,tcp,grpc,grpcd").split(","));
     record("java_version", System.getProperty("java.version"));
     record("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
     record("loadavg_start", EndpointBench.loadAverage());
@@ -155,12 +155,19 @@ public final class CallBench {
           }
         }
       }
-      if (systems.contains("grpc")) {
+      if (systems.contains("grpc") || systems.contains("grpcd")) {
         Path cert = dir.resolve("grpc.crt");
         Process p = startGrpcChild(cert, Path.of(opts.get("log") + ".grpc-server"));
         children.add(p);
-        int port = Integer.parseInt(expect(p, "READY", "gRPC server")[1]);
-        targets.add(new CallBenchGrpc.Client(port, cert, input(), p.pid()));
+        String[] ready = expect(p, "READY", "gRPC server");
+        if (systems.contains("grpc")) {
+          targets.add(
+              new CallBenchGrpc.Client(Integer.parseInt(ready[1]), cert, input(), p.pid(), false));
+        }
+        if (systems.contains("grpcd")) {
+          targets.add(
+              new CallBenchGrpc.Client(Integer.parseInt(ready[2]), cert, input(), p.pid(), true));
+        }
       }
       for (Target t : targets) {
         JsonNode answer = (JsonNode) t.call().get(10, TimeUnit.SECONDS);

@@ -104,7 +104,26 @@ final class CallBenchGrpc {
                       response.onCompleted();
                     }))
             .build();
-    Server server =
+    Server server = server(tls, service, false);
+    Server direct = server(tls, service, true);
+    System.out.println("READY " + server.getPort() + " " + direct.getPort());
+    System.out.flush();
+    while (System.in.read() >= 0) {
+      // wait for the parent to close stdin
+    }
+    server.shutdown().awaitTermination(2, TimeUnit.SECONDS);
+    direct.shutdown().awaitTermination(2, TimeUnit.SECONDS);
+    System.exit(0);
+  }
+
+  /**
+   * A server on 127.0.0.1 (free port) with TLS 1.3; {@code direct}: handlers run on the event loop
+   * ({@code directExecutor()}, gRPC's advice for handlers that never block), otherwise on
+   * grpc-java's default cached executor.
+   */
+  private static Server server(TlsIdentity tls, ServerServiceDefinition service, boolean direct)
+      throws IOException {
+    NettyServerBuilder b =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
             .sslContext(
                 GrpcSslContexts.configure(
@@ -113,16 +132,11 @@ final class CallBenchGrpc {
                         SslProvider.JDK)
                     .protocols("TLSv1.3")
                     .build())
-            .addService(service)
-            .build()
-            .start();
-    System.out.println("READY " + server.getPort());
-    System.out.flush();
-    while (System.in.read() >= 0) {
-      // wait for the parent to close stdin
+            .addService(service);
+    if (direct) {
+      b.directExecutor();
     }
-    server.shutdown().awaitTermination(2, TimeUnit.SECONDS);
-    System.exit(0);
+    return b.build().start();
   }
 
   static String pem(X509Certificate cert) throws CertificateEncodingException {
@@ -139,23 +153,30 @@ final class CallBenchGrpc {
     private final JsonNode input;
     private final long serverPid;
 
-    Client(int port, Path certFile, JsonNode input, long serverPid) throws IOException {
-      this.channel =
+    private final boolean direct;
+
+    Client(int port, Path certFile, JsonNode input, long serverPid, boolean direct)
+        throws IOException {
+      NettyChannelBuilder b =
           NettyChannelBuilder.forAddress("127.0.0.1", port)
               .sslContext(
                   GrpcSslContexts.configure(
                           io.netty.handler.ssl.SslContextBuilder.forClient(), SslProvider.JDK)
                       .protocols("TLSv1.3")
                       .trustManager(certFile.toFile())
-                      .build())
-              .build();
+                      .build());
+      if (direct) {
+        b.directExecutor();
+      }
+      this.channel = b.build();
       this.input = input;
       this.serverPid = serverPid;
+      this.direct = direct;
     }
 
     @Override
     public String name() {
-      return "grpc";
+      return direct ? "grpcd" : "grpc";
     }
 
     @Override
