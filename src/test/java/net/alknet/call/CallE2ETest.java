@@ -89,6 +89,10 @@ class CallE2ETest {
   }
 
   CallClient connect(Transport t, String auth) throws Exception {
+    return connect(t, auth, CallClient.Options.DEFAULTS);
+  }
+
+  CallClient connect(Transport t, String auth, CallClient.Options options) throws Exception {
     CallClient c =
         CallClient.connect(
             endpoints,
@@ -97,7 +101,8 @@ class CallE2ETest {
             Trust.pinned(server.tlsIdentity().fingerprint()),
             t,
             auth,
-            "e2e");
+            "e2e",
+            options);
     clients.add(c);
     return c;
   }
@@ -263,5 +268,31 @@ class CallE2ETest {
     assertTrue(invalid.getMessage().contains("$.ms"), invalid.getMessage());
     CallException missing = failure(full.call("demo/missing", obj("x", 1), CallOptions.DEFAULT));
     assertEquals(ErrorCodes.NOT_FOUND, missing.code());
+  }
+
+  /** CALL-4: over QUIC, calls spread over extra streams of one connection are all answered. */
+  @org.junit.jupiter.api.Test
+  void quicCallsOnExtraStreams() throws Exception {
+    CallClient c = connect(Transport.QUIC, FULL.key(), CallClient.Options.DEFAULTS.streams(4));
+    List<CompletableFuture<JsonNode>> calls = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      calls.add(c.call("demo/echo", obj("text", "s" + i), CallOptions.DEFAULT));
+    }
+    for (int i = 0; i < 200; i++) {
+      assertEquals("s" + i, calls.get(i).get(20, TimeUnit.SECONDS).get("text").asText());
+    }
+    assertEquals(4, c.streamCount());
+  }
+
+  /** CALL-7: the node calls an operation the client registered for its session. */
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void nodeCallsBackTheClient(Transport t) throws Exception {
+    CallClient c = connect(t, FULL.key());
+    c.registerLocal("client/greet", "query", in -> obj("text", "hello " + in.get("text").asText()))
+        .get(10, TimeUnit.SECONDS);
+    JsonNode out =
+        c.call("demo/callback", obj("text", "bob"), CallOptions.DEFAULT).get(10, TimeUnit.SECONDS);
+    assertEquals("hello bob", out.get("text").asText());
   }
 }

@@ -160,6 +160,18 @@ public class DemoOperations implements OperationBean {
   }
 
   @Operation(
+      value = "demo/callback",
+      kind = Operation.Kind.QUERY,
+      open = true,
+      tags = "demo",
+      description =
+          "Calls back the operation client/greet that the calling client registered for its"
+              + " session (sys/register) and returns its answer: the bidirectional-call example.")
+  public Uni<Echo> callback(Echo input, CallContext ctx) {
+    return ctx.call("client/greet", input, Echo.class);
+  }
+
+  @Operation(
       value = "demo/nested",
       kind = Operation.Kind.MUTATION,
       open = true,
