@@ -68,7 +68,7 @@ public final class CallBench {
       "alknet call benchmark payload: 0123456789 abcdefghijklmnopqrstuvwxyz"
           + " ABCDEFGHIJKLMNOPQRSTUVWXYZ 01234";
 
-  private final Map<String, String> results = new LinkedHashMap<>();
+  private final BenchSupport.Results results = new BenchSupport.Results();
   private final Map<String, String> opts;
 
   private CallBench(Map<String, String> opts) {
@@ -77,7 +77,7 @@ public final class CallBench {
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("--grpc-server")) {
-      EndpointBench.configureLogging(Path.of(args[2]));
+      BenchSupport.configureLogging(Path.of(args[2]));
       CallBenchGrpc.serve(Path.of(args[1]));
       return;
     }
@@ -87,14 +87,8 @@ public final class CallBench {
       System.exit(2);
     }
     Path out = Path.of(args[0]).toAbsolutePath();
-    Map<String, String> opts = new LinkedHashMap<>();
-    for (int i = 1; i < args.length; i++) {
-      String[] kv = args[i].split("=", 2);
-      opts.put(kv[0], kv.length > 1 ? kv[1] : "");
-    }
-    Path log = Path.of(opts.getOrDefault("log", out + ".log"));
-    EndpointBench.configureLogging(log);
-    opts.put("log", log.toString());
+    Map<String, String> opts = BenchSupport.options(args, 1);
+    BenchSupport.configureLogging(opts, out);
     CallBench b = new CallBench(opts);
     int code = 0;
     try {
@@ -103,23 +97,16 @@ public final class CallBench {
       e.printStackTrace();
       code = 1;
     }
-    StringBuilder sb = new StringBuilder();
-    b.results.forEach((k, v) -> sb.append("RESULT ").append(k).append(' ').append(v).append('\n'));
-    Files.createDirectories(out.getParent());
-    Files.writeString(out, sb.toString());
-    System.out.println("results written to " + out);
+    b.results.write(out);
     System.exit(code);
   }
 
   private void record(String key, String value) {
-    results.put(key, value);
-    System.out.println("RESULT " + key + " " + value);
+    results.record(key, value);
   }
 
   private int[] callers() {
-    return Arrays.stream(opts.getOrDefault("callers", "1,64").split(","))
-        .mapToInt(Integer::parseInt)
-        .toArray();
+    return BenchSupport.ints(opts.getOrDefault("callers", "1,64"));
   }
 
   // ---------------------------------------------------------------- run
@@ -129,9 +116,8 @@ public final class CallBench {
     int warmup = Integer.parseInt(opts.getOrDefault("warmup", "3"));
     int rounds = Integer.parseInt(opts.getOrDefault("rounds", "2"));
     List<String> systems = List.of(opts.getOrDefault("systems", "quic,tcp,grpc,grpcd").split(","));
-    record("java_version", System.getProperty("java.version"));
-    record("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
-    record("loadavg_start", EndpointBench.loadAverage());
+    results.recordJvm();
+    record("loadavg_start", BenchSupport.loadAverage());
     record("payload_bytes", Integer.toString(input().toString().length()));
 
     Path dir = Files.createTempDirectory("alknet-callbench");
@@ -159,7 +145,9 @@ public final class CallBench {
         Path cert = dir.resolve("grpc.crt");
         Process p = startGrpcChild(cert, Path.of(opts.get("log") + ".grpc-server"));
         children.add(p);
-        String[] ready = expect(p, "READY", "gRPC server");
+        BufferedReader pout =
+            new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String[] ready = BenchSupport.expect(pout, "READY", "gRPC server", "gRPC server");
         if (systems.contains("grpc")) {
           targets.add(
               new CallBenchGrpc.Client(Integer.parseInt(ready[1]), cert, input(), p.pid(), false));
@@ -203,7 +191,7 @@ public final class CallBench {
         endpoints.close();
       }
     }
-    record("loadavg_end", EndpointBench.loadAverage());
+    record("loadavg_end", BenchSupport.loadAverage());
   }
 
   static ObjectNode input() {
@@ -276,19 +264,19 @@ public final class CallBench {
     }
     Thread.sleep(settleSec * 1000L);
     long pid = target.serverPid();
-    Map<String, long[]> s0 = ProcCpu.threads(pid);
-    Map<String, long[]> c0 = ProcCpu.threads(ProcessHandle.current().pid());
-    long sc0 = ProcCpu.total(pid);
-    long cc0 = ProcCpu.total(ProcessHandle.current().pid());
+    Map<String, long[]> s0 = threadCpu(pid);
+    Map<String, long[]> c0 = threadCpu(BenchSupport.SELF);
+    long sc0 = BenchSupport.processCpu(pid);
+    long cc0 = BenchSupport.processCpu(BenchSupport.SELF);
     long t0 = System.nanoTime();
     phase.set(1);
     Thread.sleep(durationSec * 1000L);
     phase.set(2);
     long t1 = System.nanoTime();
-    long sc1 = ProcCpu.total(pid);
-    long cc1 = ProcCpu.total(ProcessHandle.current().pid());
-    Map<String, long[]> s1 = ProcCpu.threads(pid);
-    Map<String, long[]> c1 = ProcCpu.threads(ProcessHandle.current().pid());
+    long sc1 = BenchSupport.processCpu(pid);
+    long cc1 = BenchSupport.processCpu(BenchSupport.SELF);
+    Map<String, long[]> s1 = threadCpu(pid);
+    Map<String, long[]> c1 = threadCpu(BenchSupport.SELF);
     long calls = done.sum();
     if (!finished.await(30, TimeUnit.SECONDS)) {
       System.err.println(target.name() + ": calls still outstanding after 30 s");
@@ -328,7 +316,7 @@ public final class CallBench {
     double seconds = rounds.stream().mapToDouble(Sample::seconds).sum();
     long[] all =
         rounds.stream().flatMapToLong(s -> Arrays.stream(s.latencies())).sorted().toArray();
-    record(key + "_calls_per_s", String.format(Locale.ROOT, "%.1f", calls / seconds));
+    record(key + "_calls_per_s", BenchSupport.fmt(calls / seconds));
     StringBuilder per = new StringBuilder();
     for (Sample s : rounds) {
       per.append(per.length() == 0 ? "" : ",")
@@ -341,23 +329,15 @@ public final class CallBench {
     record(key + "_errors", Long.toString(rounds.stream().mapToLong(Sample::errors).sum()));
     long sc = rounds.stream().mapToLong(Sample::serverCpuNanos).sum();
     long cc = rounds.stream().mapToLong(Sample::clientCpuNanos).sum();
-    record(
-        key + "_server_cpu_us_per_call",
-        String.format(Locale.ROOT, "%.1f", sc / 1e3 / Math.max(1, calls)));
-    record(
-        key + "_client_cpu_us_per_call",
-        String.format(Locale.ROOT, "%.1f", cc / 1e3 / Math.max(1, calls)));
+    record(key + "_server_cpu_us_per_call", BenchSupport.fmt(sc / 1e3 / Math.max(1, calls)));
+    record(key + "_client_cpu_us_per_call", BenchSupport.fmt(cc / 1e3 / Math.max(1, calls)));
     Sample last = rounds.get(rounds.size() - 1);
     record(
         key + "_server_threads",
-        "\""
-            + ProcCpu.describe(last.serverThreads0(), last.serverThreads1(), last.seconds())
-            + "\"");
+        "\"" + describeCpu(last.serverThreads0(), last.serverThreads1(), last.seconds()) + "\"");
     record(
         key + "_client_threads",
-        "\""
-            + ProcCpu.describe(last.clientThreads0(), last.clientThreads1(), last.seconds())
-            + "\"");
+        "\"" + describeCpu(last.clientThreads0(), last.clientThreads1(), last.seconds()) + "\"");
   }
 
   // ---------------------------------------------------------------- alknet
@@ -432,10 +412,6 @@ public final class CallBench {
     }
   }
 
-  private static String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
   /** Extra JVM options for both server JVMs (e.g. a JFR recording), from {@code childjvm=}. */
   private List<String> childJvmOptions(String who) {
     String o = opts.getOrDefault("childjvm", "");
@@ -459,7 +435,10 @@ public final class CallBench {
       String jar = opts.getOrDefault("jar", "target/quarkus-app/quarkus-run.jar");
       Files.createDirectories(dataDir);
       List<String> base =
-          List.of(java(), "--enable-native-access=ALL-UNNAMED", "-Dquarkus.management.port=0");
+          List.of(
+              BenchSupport.javaBinary(),
+              "--enable-native-access=ALL-UNNAMED",
+              "-Dquarkus.management.port=0");
       List<String> create = new ArrayList<>(base);
       create.addAll(
           List.of(
@@ -545,115 +524,34 @@ public final class CallBench {
   }
 
   private Process startGrpcChild(Path cert, Path log) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(java());
-    cmd.add("--enable-native-access=ALL-UNNAMED");
-    cmd.addAll(childJvmOptions("grpc"));
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(CallBench.class.getName());
-    cmd.add("--grpc-server");
-    cmd.add(cert.toString());
-    cmd.add(log.toString());
-    return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-  }
-
-  private static String[] expect(Process p, String prefix, String who) throws IOException {
-    BufferedReader r =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = r.readLine()) != null) {
-      if (line.startsWith(prefix + " ")) {
-        return line.split(" ");
-      }
-      System.out.println("[" + who + "] " + line);
-    }
-    throw new IOException(who + " exited before " + prefix);
+    List<String> jvm = new ArrayList<>();
+    jvm.add("--enable-native-access=ALL-UNNAMED");
+    jvm.addAll(childJvmOptions("grpc"));
+    return BenchSupport.startChildJvm(
+        jvm, CallBench.class, "--grpc-server", cert.toString(), log.toString());
   }
 
   // ---------------------------------------------------------------- CPU accounting
 
-  /** CPU time of a process and of its threads by name, from /proc (Linux). */
-  static final class ProcCpu {
-    private static final long TICK_NS = 10_000_000L; // USER_HZ = 100
+  /** {cpu ns, waiting ns} per thread group of a process; see {@link BenchSupport#threadCpu}. */
+  private static Map<String, long[]> threadCpu(long pid) {
+    return BenchSupport.threadCpu(pid, CallBench::threadGroup);
+  }
 
-    /** utime + stime of the whole process (threads that ended included), in nanoseconds. */
-    static long total(long pid) {
-      try {
-        String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * TICK_NS;
-      } catch (IOException | RuntimeException e) {
-        return 0;
-      }
-    }
+  /** Group of a thread other than GC and JIT: its name (15 characters in /proc) without numbers. */
+  static String threadGroup(String comm) {
+    String g = comm.replaceAll("-[0-9]+", "").replaceAll("[-#0-9]+$", "");
+    return switch (g) {
+      case "vert.x-eventloo" -> "vertx-eventloop";
+      case "alknet-call-r" -> "call-reader";
+      case "grpc-default-ex" -> "grpc-executor";
+      case "grpc-nio-worker", "grpc-default-wo" -> "grpc-eventloop";
+      default -> g;
+    };
+  }
 
-    /** {cpu ns, runnable-but-waiting ns} per thread group (schedstat of live threads). */
-    static Map<String, long[]> threads(long pid) {
-      Map<String, long[]> m = new java.util.TreeMap<>();
-      java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
-      if (tasks == null) {
-        return m;
-      }
-      for (java.io.File t : tasks) {
-        try {
-          String comm = Files.readString(t.toPath().resolve("comm")).trim();
-          String[] f = Files.readString(t.toPath().resolve("schedstat")).trim().split(" ");
-          long[] v = m.computeIfAbsent(group(comm), k -> new long[2]);
-          v[0] += Long.parseLong(f[0]);
-          v[1] += Long.parseLong(f[1]);
-        } catch (IOException | RuntimeException e) {
-          // thread ended
-        }
-      }
-      return m;
-    }
-
-    /** Thread names (15 characters in /proc) without numbers; JVM threads folded. */
-    static String group(String comm) {
-      if (comm.startsWith("GC ") || comm.startsWith("G1 ")) {
-        return "gc";
-      }
-      if (comm.contains("Compiler")) {
-        return "jit";
-      }
-      String g = comm.replaceAll("-[0-9]+", "").replaceAll("[-#0-9]+$", "");
-      return switch (g) {
-        case "vert.x-eventloo" -> "vertx-eventloop";
-        case "alknet-call-r" -> "call-reader";
-        case "grpc-default-ex" -> "grpc-executor";
-        case "grpc-nio-worker", "grpc-default-wo" -> "grpc-eventloop";
-        default -> g;
-      };
-    }
-
-    /** "group NN%" (percent of one core) for groups of at least 3%, busiest first. */
-    static String describe(Map<String, long[]> a, Map<String, long[]> b, double seconds) {
-      Map<String, long[]> d = new java.util.HashMap<>();
-      b.forEach(
-          (k, v) -> {
-            long[] before = a.getOrDefault(k, new long[2]);
-            d.put(k, new long[] {v[0] - before[0], v[1] - before[1]});
-          });
-      double scale = seconds * 1e7;
-      long total = d.values().stream().mapToLong(v -> v[0]).sum();
-      long waited = d.values().stream().mapToLong(v -> v[1]).sum();
-      StringBuilder sb = new StringBuilder();
-      d.entrySet().stream()
-          .sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
-          .filter(e -> e.getValue()[0] / scale >= 3)
-          .forEach(
-              e ->
-                  sb.append(e.getKey())
-                      .append(' ')
-                      .append(Math.round(e.getValue()[0] / scale))
-                      .append("%, "));
-      return sb.append("total ")
-          .append(Math.round(total / scale))
-          .append("%; waiting for a CPU ")
-          .append(Math.round(waited / scale))
-          .append('%')
-          .toString();
-    }
+  /** "group NN%" (percent of one core) for groups of at least 3%, busiest first. */
+  private static String describeCpu(Map<String, long[]> a, Map<String, long[]> b, double seconds) {
+    return BenchSupport.describeCpu(a, b, seconds, 3, "waiting for a CPU");
   }
 }

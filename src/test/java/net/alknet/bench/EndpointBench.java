@@ -1,5 +1,7 @@
 package net.alknet.bench;
 
+import static net.alknet.bench.BenchSupport.fmt;
+
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.io.BufferedReader;
@@ -15,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,7 +58,7 @@ public final class EndpointBench {
   private static final int CHUNK = 64 * 1024;
   private static final double MB = 1_000_000.0;
 
-  private final Map<String, String> results = new LinkedHashMap<>();
+  private final BenchSupport.Results results = new BenchSupport.Results();
   private int durationSec;
   private final int warmupSec;
   private final int idleConnections;
@@ -78,9 +79,7 @@ public final class EndpointBench {
   }
 
   private int[] counts(String key, String def) {
-    return java.util.Arrays.stream(opts.getOrDefault(key, def).split(","))
-        .mapToInt(Integer::parseInt)
-        .toArray();
+    return BenchSupport.ints(opts.getOrDefault(key, def));
   }
 
   /** Limits for the bench: connection caps raised, everything else at the defaults. */
@@ -98,7 +97,8 @@ public final class EndpointBench {
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("--serve-child")) {
-      configureLogging(Path.of(args.length > 1 ? args[1] : "endpoint-bench-child.log"));
+      BenchSupport.configureLogging(
+          Path.of(args.length > 1 ? args[1] : "endpoint-bench-child.log"));
       serveChild();
       return;
     }
@@ -109,19 +109,12 @@ public final class EndpointBench {
       System.exit(2);
     }
     Path out = Path.of(args[0]);
-    Map<String, String> opts = new LinkedHashMap<>();
-    for (int i = 1; i < args.length; i++) {
-      String[] kv = args[i].split("=", 2);
-      opts.put(kv[0], kv.length > 1 ? kv[1] : "");
-    }
-    Path log = Path.of(opts.getOrDefault("log", out.toString() + ".log"));
-    configureLogging(log);
-    opts.put("log", log.toString());
+    Map<String, String> opts = BenchSupport.options(args, 1);
+    BenchSupport.configureLogging(opts, out);
     String only = opts.getOrDefault("only", "throughput,handshake,memory");
     EndpointBench b = new EndpointBench(opts);
-    b.record("loadavg_start", loadAverage());
-    b.record("java_version", System.getProperty("java.version"));
-    b.record("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    b.record("loadavg_start", BenchSupport.loadAverage());
+    b.results.recordJvm();
     if (only.contains("throughput")) {
       b.throughputAll();
     }
@@ -131,50 +124,13 @@ public final class EndpointBench {
     if (only.contains("memory")) {
       b.idleMemory();
     }
-    b.record("loadavg_end", loadAverage());
-    StringBuilder sb = new StringBuilder();
-    b.results.forEach((k, v) -> sb.append("RESULT ").append(k).append(' ').append(v).append('\n'));
-    Files.createDirectories(out.toAbsolutePath().getParent());
-    Files.writeString(out, sb.toString());
-    System.out.println("results written to " + out);
+    b.record("loadavg_end", BenchSupport.loadAverage());
+    b.results.write(out);
     System.exit(0);
   }
 
-  /**
-   * Logging as the node has it by default (INFO; one line per accepted connection), into a file.
-   *
-   * <p>Without this, a plain JVM with Quarkus on the class path runs with Quarkus's initial logging
-   * configuration: every level enabled and records queued in a delayed handler. Netty QUIC then
-   * sees DEBUG enabled and turns on quiche's per-packet debug logging, which dominates the QUIC
-   * profile. Must run before any Netty class is loaded.
-   */
-  static void configureLogging(Path file) throws IOException {
-    // As in a Quarkus application: JBoss Logging and JUL go through the JBoss log manager.
-    System.setProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    org.jboss.logmanager.handlers.FileHandler handler =
-        new org.jboss.logmanager.handlers.FileHandler(file.toString(), false);
-    handler.setFormatter(
-        new org.jboss.logmanager.formatters.PatternFormatter(
-            "%d{HH:mm:ss,SSS} %-5p [%c{3.}] (%t) %s%e%n"));
-    handler.setAutoFlush(false);
-    io.quarkus.bootstrap.logging.InitialConfigurator.DELAYED_HANDLER.setHandlers(
-        new java.util.logging.Handler[] {handler});
-    org.jboss.logmanager.LogContext.getLogContext()
-        .getLogger("")
-        .setLevel(java.util.logging.Level.INFO);
-  }
-
   private void record(String key, String value) {
-    results.put(key, value);
-    System.out.println("RESULT " + key + " " + value);
-  }
-
-  private static String fmt(double v) {
-    return String.format(Locale.ROOT, "%.1f", v);
+    results.record(key, value);
   }
 
   // ---------------------------------------------------------------- node
@@ -396,38 +352,16 @@ public final class EndpointBench {
   }
 
   /**
-   * CPU time and run-queue wait per thread group from /proc/self/task (Linux): {cpu ns, wait ns}
-   * from schedstat (time on CPU, time runnable but waiting for a CPU).
+   * CPU time and run-queue wait per thread group of this JVM (Linux): {cpu ns, wait ns} from
+   * schedstat (time on CPU, time runnable but waiting for a CPU).
    */
   static final class ThreadCpu {
     static Map<String, long[]> sample() {
-      Map<String, long[]> m = new java.util.TreeMap<>();
-      java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
-      if (tasks == null) {
-        return m;
-      }
-      for (java.io.File t : tasks) {
-        try {
-          String comm = Files.readString(t.toPath().resolve("comm")).trim();
-          String[] f = Files.readString(t.toPath().resolve("schedstat")).trim().split(" ");
-          long[] v = m.computeIfAbsent(group(comm), k -> new long[2]);
-          v[0] += Long.parseLong(f[0]);
-          v[1] += Long.parseLong(f[1]);
-        } catch (IOException | RuntimeException e) {
-          // thread ended
-        }
-      }
-      return m;
+      return BenchSupport.threadCpu(BenchSupport.SELF, ThreadCpu::group);
     }
 
-    /** Thread names with numbers stripped, JVM-internal threads folded into a few groups. */
+    /** Thread names with numbers stripped, the rest of the JVM's threads folded into "other". */
     static String group(String comm) {
-      if (comm.startsWith("GC ") || comm.startsWith("G1 ")) {
-        return "gc";
-      }
-      if (comm.contains("Compiler")) {
-        return "jit";
-      }
       if (comm.startsWith("bench-") || comm.startsWith("srv-") || comm.startsWith("cli-")) {
         return comm.replaceAll("[-#0-9]+$", "");
       }
@@ -442,31 +376,7 @@ public final class EndpointBench {
      * how long runnable threads waited for a CPU (a sign of a busy machine).
      */
     static String describe(Map<String, long[]> a, Map<String, long[]> b, double seconds) {
-      Map<String, long[]> d = new java.util.HashMap<>();
-      b.forEach(
-          (k, v) -> {
-            long[] before = a.getOrDefault(k, new long[2]);
-            d.put(k, new long[] {v[0] - before[0], v[1] - before[1]});
-          });
-      double scale = seconds * 1e7; // ns -> percent of one core
-      long total = d.values().stream().mapToLong(v -> v[0]).sum();
-      long waited = d.values().stream().mapToLong(v -> v[1]).sum();
-      StringBuilder sb = new StringBuilder();
-      d.entrySet().stream()
-          .sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
-          .filter(e -> e.getValue()[0] / scale >= 2)
-          .forEach(
-              e ->
-                  sb.append(e.getKey())
-                      .append(' ')
-                      .append(Math.round(e.getValue()[0] / scale))
-                      .append("%, "));
-      return sb.append("total ")
-          .append(Math.round(total / scale))
-          .append("%; runnable but waiting for a CPU ")
-          .append(Math.round(waited / scale))
-          .append('%')
-          .toString();
+      return BenchSupport.describeCpu(a, b, seconds, 2, "runnable but waiting for a CPU");
     }
   }
 
@@ -626,16 +536,12 @@ public final class EndpointBench {
     final String fingerprint;
 
     Child(Path childLog) throws IOException {
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> cmd = new ArrayList<>();
-      cmd.add(java);
-      cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-      cmd.add("-cp");
-      cmd.add(System.getProperty("java.class.path"));
-      cmd.add(EndpointBench.class.getName());
-      cmd.add("--serve-child");
-      cmd.add(childLog.toString());
-      process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      process =
+          BenchSupport.startChildJvm(
+              BenchSupport.ownJvmOptions(),
+              EndpointBench.class,
+              "--serve-child",
+              childLog.toString());
       out =
           new BufferedReader(
               new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -646,14 +552,7 @@ public final class EndpointBench {
     }
 
     String[] expect(String prefix) throws IOException {
-      String line;
-      while ((line = out.readLine()) != null) {
-        if (line.startsWith(prefix + " ")) {
-          return line.split(" ");
-        }
-        System.out.println("[child] " + line);
-      }
-      throw new IOException("server child exited before " + prefix);
+      return BenchSupport.expect(out, prefix, "child", "server child");
     }
 
     /** heap, rss, threads, open connections. */
@@ -743,15 +642,6 @@ public final class EndpointBench {
     } finally {
       client.close();
       clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
-    }
-  }
-
-  static String loadAverage() {
-    try {
-      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-      return f[0] + "/" + f[1] + "/" + f[2];
-    } catch (IOException e) {
-      return "n/a";
     }
   }
 }
