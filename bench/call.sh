@@ -13,65 +13,36 @@
 # Results go to bench/results/ (gitignored). Installs nothing.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-OUT="$ROOT/bench/results"
+. "$(dirname "$0")/lib.sh"
 DURATION=${DURATION:-6}
 WARMUP=${WARMUP:-5}
 ROUNDS=${ROUNDS:-2}
 CALLERS=${CALLERS:-1,64}
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$OUT"
 
-need() {
-  if ! command -v "$1" >/dev/null 2>&1; then
-    echo "call.sh: $1 not found. Install it with: $2" >&2
-    exit 1
-  fi
-}
 need python3 "apt-get install -y python3"
 need java "apt-get install -y openjdk-17-jdk-headless"
 
 # ---- build (only if the bench class or the packaged node is missing, or a source is newer)
-CLASS="target/test-classes/net/alknet/bench/CallBench.class"
 JAR="target/quarkus-app/quarkus-run.jar"
-if [ ! -f "$CLASS" ] || [ ! -f "$JAR" ] || [ -n "$(find src pom.xml -newer "$CLASS" -type f -print -quit)" ]; then
-  echo "== building (./mvnw -B -o -q -DskipTests package)"
-  ./mvnw -B -o -q -DskipTests package
-fi
+bench_build target/test-classes/net/alknet/bench/CallBench.class "$JAR"
 
 # ---- class path of the bench JVM: main + test classes + dependencies (gRPC is test scope)
-CPFILE="$OUT/classpath.txt"
-if [ ! -s "$CPFILE" ] || [ pom.xml -nt "$CPFILE" ] || ! grep -q grpc-netty "$CPFILE"; then
-  DEP=org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath
-  ./mvnw -B -o -q "$DEP" -Dmdep.outputFile="$CPFILE" >/dev/null 2>&1 ||
-    ./mvnw -B -q "$DEP" -Dmdep.outputFile="$CPFILE" >/dev/null
-fi
-CP="$ROOT/target/classes:$ROOT/target/test-classes:$(cat "$CPFILE")"
+bench_classpath --needs grpc-netty
 
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "== load average at start: $LOAD_START ($(nproc) CPUs)"
+bench_load start
 
 # ---- the bench: node (packaged app) and gRPC server in child JVMs, both clients in this JVM
 RESULTS="$OUT/call-$STAMP.txt"
 echo "== java CallBench duration=$DURATION warmup=$WARMUP rounds=$ROUNDS callers=$CALLERS"
-java --enable-native-access=ALL-UNNAMED -XX:+UseG1GC -Xmx1g -cp "$CP" \
-  net.alknet.bench.CallBench "$RESULTS" duration="$DURATION" warmup="$WARMUP" rounds="$ROUNDS" \
-  callers="$CALLERS" jar="$ROOT/$JAR" childjvm="${CHILDJVM:-}" |
-  grep -v '^RESULT '
-LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "== load average at end: $LOAD_END"
+bench_java CallBench "$RESULTS" duration="$DURATION" warmup="$WARMUP" rounds="$ROUNDS" \
+  callers="$CALLERS" jar="$ROOT/$JAR" childjvm="${CHILDJVM:-}"
+bench_load end
 
 # ---- report
-python3 - "$OUT" "$RESULTS" "$LOAD_START" "$LOAD_END" "$DURATION" "$WARMUP" "$ROUNDS" "${NO_DOCS:-}" <<'EOF'
-import os, subprocess, sys, datetime
+bench_report "$OUT" "$RESULTS" "$LOAD_START" "$LOAD_END" "$DURATION" "$WARMUP" "$ROUNDS" "${NO_DOCS:-}" <<'EOF'
 out, results, load_start, load_end, duration, warmup, rounds, no_docs = sys.argv[1:9]
 
-r = {}
-for line in open(results):
-    if line.startswith("RESULT "):
-        _, k, v = line.rstrip("\n").split(" ", 2)
-        r[k] = v.strip('"')
+r = read_results(results)
 
 callers = sorted({int(k.split("_")[1]) for k in r if k.endswith("_calls_per_s") and "_rounds_" not in k})
 names = {"quic": "alknet QUIC", "tcp": "alknet TLS/TCP", "grpc": "gRPC-java, default executor",
@@ -81,15 +52,7 @@ SYSTEMS = ("quic", "tcp", "grpc", "grpcd")
 def num(k):
     return float(r[k])
 
-rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-cpu_model = ""
-try:
-    for l in open("/proc/cpuinfo"):
-        if l.startswith("model name"):
-            cpu_model = l.split(":", 1)[1].strip(); break
-except OSError:
-    pass
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+rev, cpu_model, now = run_facts()
 
 md = []
 busy = float(load_start.split()[0]) > 1.5 or float(load_end.split()[0]) > 1.5
@@ -134,21 +97,5 @@ md.append(f"A case keeps N calls outstanding on one connection, closed loop (eac
           f"of JSON) both ways. CPU µs/call = (utime+stime of the process over the window) / calls.")
 section = "\n".join(md) + "\n"
 
-with open(os.path.join(out, "call-latest.md"), "w") as fh:
-    fh.write(section)
-print()
-print(section)
-
-if no_docs:
-    sys.exit(0)
-doc = "docs/benchmarks.md"
-start, end = "<!-- call-bench:start -->", "<!-- call-bench:end -->"
-text = open(doc).read()
-if start not in text or end not in text:
-    text = text.rstrip("\n") + "\n\n## Call protocol\n\n" + start + "\n" + end + "\n"
-a, b = text.index(start) + len(start), text.index(end)
-text = text[:a] + "\n" + section + text[b:]
-with open(doc, "w") as fh:
-    fh.write(text)
-print(f"updated {doc}")
+publish(section, out, "call", "Call protocol", no_docs)
 EOF

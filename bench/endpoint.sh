@@ -9,44 +9,22 @@
 # Results go to bench/results/ (gitignored). Installs nothing.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-OUT="$ROOT/bench/results"
+. "$(dirname "$0")/lib.sh"
 DURATION=${DURATION:-6}
 WARMUP=${WARMUP:-2}
 IDLE=${IDLE:-1000}
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$OUT"
 
-need() {
-  if ! command -v "$1" >/dev/null 2>&1; then
-    echo "endpoint.sh: $1 not found. Install it with: $2" >&2
-    exit 1
-  fi
-}
 need iperf3 "apt-get install -y iperf3"
 need python3 "apt-get install -y python3"
 need java "apt-get install -y openjdk-17-jdk-headless"
 
 # ---- build (only if the bench class is missing or a source is newer)
-CLASS="target/test-classes/net/alknet/bench/EndpointBench.class"
-if [ ! -f "$CLASS" ] || [ -n "$(find src pom.xml -newer "$CLASS" -type f -print -quit)" ]; then
-  echo "== building (./mvnw -B -o -q -DskipTests package)"
-  ./mvnw -B -o -q -DskipTests package
-fi
+bench_build target/test-classes/net/alknet/bench/EndpointBench.class
 
 # ---- class path: main + test classes + dependencies
-CPFILE="$OUT/classpath.txt"
-if [ ! -s "$CPFILE" ] || [ pom.xml -nt "$CPFILE" ]; then
-  DEP=org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath
-  ./mvnw -B -o -q "$DEP" -Dmdep.outputFile="$CPFILE" >/dev/null 2>&1 ||
-    ./mvnw -B -q "$DEP" -Dmdep.outputFile="$CPFILE" >/dev/null 2>&1 ||
-    { ls target/quarkus-app/lib/boot/*.jar target/quarkus-app/lib/main/*.jar | paste -sd: >"$CPFILE"; }
-fi
-CP="$ROOT/target/classes:$ROOT/target/test-classes:$(cat "$CPFILE")"
+bench_classpath --or-packaged
 
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "== load average at start: $LOAD_START ($(nproc) CPUs)"
+bench_load start
 
 # ---- iperf3 anchor over TCP loopback (one client process, one server process)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -65,15 +43,12 @@ trap - EXIT
 # ---- the endpoint bench (client and server in one JVM, one event-loop thread each)
 RESULTS="$OUT/endpoint-$STAMP.txt"
 echo "== java EndpointBench duration=$DURATION warmup=$WARMUP idle=$IDLE"
-java --enable-native-access=ALL-UNNAMED -XX:+UseG1GC -Xmx1g -cp "$CP" \
-  net.alknet.bench.EndpointBench "$RESULTS" duration="$DURATION" warmup="$WARMUP" idle="$IDLE" |
-  grep -v '^RESULT '
-LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "== load average at end: $LOAD_END"
+bench_java EndpointBench "$RESULTS" duration="$DURATION" warmup="$WARMUP" idle="$IDLE"
+bench_load end
 
 # ---- report
-python3 - "$OUT" "$RESULTS" "$LOAD_START" "$LOAD_END" "$DURATION" "${NO_DOCS:-}" <<'EOF'
-import json, os, re, subprocess, sys, datetime
+bench_report "$OUT" "$RESULTS" "$LOAD_START" "$LOAD_END" "$DURATION" "${NO_DOCS:-}" <<'EOF'
+import json
 out, results, load_start, load_end, duration, no_docs = sys.argv[1:7]
 
 def iperf(p):
@@ -81,11 +56,7 @@ def iperf(p):
         j = json.load(f)
     return j["end"]["sum_received"]["bits_per_second"] / 8 / 1e6
 
-r = {}
-for line in open(results):
-    if line.startswith("RESULT "):
-        _, k, v = line.rstrip("\n").split(" ", 2)
-        r[k] = v.strip('"')
+r = read_results(results)
 
 ip = {1: iperf(1), 8: iperf(8)}
 def f(x): return f"{x:,.1f}"
@@ -101,17 +72,9 @@ for t, name in (("quic", "QUIC"), ("tcp", "TLS/TCP")):
 for n in (1, 8):
     rows.append((f"iperf3 TCP, -P {n}", ip[n], 1.0, "plaintext, one direction"))
 
-rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-cpu_model = ""
-try:
-    for l in open("/proc/cpuinfo"):
-        if l.startswith("model name"):
-            cpu_model = l.split(":", 1)[1].strip(); break
-except OSError:
-    pass
+rev, cpu_model, now = run_facts()
 hq1, ht1 = num("handshakes_quic_1_per_s"), num("handshakes_tcp_1_per_s")
 hq2, ht2 = num("handshakes_quic_2_per_s"), num("handshakes_tcp_2_per_s")
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 md = []
 md.append(f"Run {now}, commit `{rev}`, {r.get('cpus')} CPUs ({cpu_model}), Java {r.get('java_version')}, "
@@ -162,24 +125,5 @@ md.append(f"The node runs in a child JVM so both sides are measured apart: heap 
           f"(quiche/BoringSSL) memory; it is noisy (heap regions, malloc arenas).")
 section = "\n".join(md) + "\n"
 
-with open(os.path.join(out, "endpoint-latest.md"), "w") as fh:
-    fh.write(section)
-print()
-print(section)
-
-if no_docs:
-    sys.exit(0)
-doc = "docs/benchmarks.md"
-start, end = "<!-- endpoint-bench:start -->", "<!-- endpoint-bench:end -->"
-if not os.path.exists(doc):
-    with open(doc, "w") as fh:
-        fh.write("# Benchmarks\n\n## Endpoint\n\n" + start + "\n" + end + "\n")
-text = open(doc).read()
-if start not in text or end not in text:
-    text += "\n## Endpoint\n\n" + start + "\n" + end + "\n"
-a, b = text.index(start) + len(start), text.index(end)
-text = text[:a] + "\n" + section + text[b:]
-with open(doc, "w") as fh:
-    fh.write(text)
-print(f"updated {doc}")
+publish(section, out, "endpoint", "Endpoint", no_docs)
 EOF
