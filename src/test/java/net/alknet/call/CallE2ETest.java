@@ -199,10 +199,28 @@ class CallE2ETest {
     CallClient c = connect(t, FULL.key());
     long tag = 29_000 + (t == Transport.QUIC ? 1 : 2);
     PendingCall p = c.start("demo/nested", obj("ms", tag), CallOptions.DEFAULT);
-    Thread.sleep(300);
+    awaitRunningSleep(c, tag);
     p.abort();
     assertEquals(ErrorCodes.ABORTED, failure(p.result()).code());
     awaitAbortedSleep(c, tag);
+  }
+
+  /** Waits until a demo/sleep of exactly {@code requestedMs} is running on the node. */
+  private static void awaitRunningSleep(CallClient c, long requestedMs) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      JsonNode recent =
+          c.call("demo/sleeps", EnvelopeCodec.json().createObjectNode(), CallOptions.DEFAULT)
+              .get(10, TimeUnit.SECONDS)
+              .get("recent");
+      for (JsonNode s : recent) {
+        if (s.get("requestedMs").asLong() == requestedMs && s.get("running").asBoolean()) {
+          return;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no running demo/sleep of " + requestedMs + " ms");
   }
 
   private static void awaitAbortedSleep(CallClient c, long requestedMs) throws Exception {
@@ -213,7 +231,7 @@ class CallE2ETest {
               .get(10, TimeUnit.SECONDS)
               .get("recent");
       for (JsonNode s : recent) {
-        if (s.get("requestedMs").asLong() == requestedMs) {
+        if (s.get("requestedMs").asLong() == requestedMs && !s.get("running").asBoolean()) {
           assertTrue(s.get("aborted").asBoolean(), s.toString());
           assertTrue(s.get("sleptMs").asLong() < requestedMs, s.toString());
           return;
@@ -235,7 +253,7 @@ class CallE2ETest {
     CallClient doomed = connect(t, FULL.key());
     long tag = 28_000 + (t == Transport.QUIC ? 1 : 2);
     doomed.start("demo/nested", obj("ms", tag), CallOptions.DEFAULT);
-    Thread.sleep(300);
+    awaitRunningSleep(c, tag);
     doomed.close(); // the connection goes away with the call in flight
     awaitAbortedSleep(c, tag);
   }

@@ -30,8 +30,12 @@ public class DemoOperations implements OperationBean {
   /** {@code demo/sleep} input. */
   public record Sleep(long ms) {}
 
-  /** What a sleep did: how long it slept and whether it was aborted. */
-  public record Slept(String callId, long requestedMs, long sleptMs, boolean aborted) {}
+  /**
+   * What a sleep did (or is doing, while {@code running}): how long it slept and whether it was
+   * aborted.
+   */
+  public record Slept(
+      String callId, long requestedMs, long sleptMs, boolean aborted, boolean running) {}
 
   /** {@code demo/sleeps} output. */
   public record Sleeps(List<Slept> recent) {}
@@ -58,6 +62,7 @@ public class DemoOperations implements OperationBean {
             return t;
           });
   private final ArrayDeque<Slept> recent = new ArrayDeque<>();
+  private final java.util.Map<String, long[]> running = new java.util.LinkedHashMap<>();
 
   public DemoOperations() {
     timer.setRemoveOnCancelPolicy(true);
@@ -90,6 +95,7 @@ public class DemoOperations implements OperationBean {
     return Uni.createFrom()
         .emitter(
             em -> {
+              started(ctx.callId(), ms, start);
               ScheduledFuture<?> f =
                   timer.schedule(
                       () -> em.complete(record(ctx.callId(), ms, start, false)),
@@ -111,9 +117,17 @@ public class DemoOperations implements OperationBean {
       open = true,
       tags = "demo",
       description =
-          "The last 100 demo/sleep calls: how long each slept and whether it was aborted.")
+          "The running demo/sleep calls and the last 100 finished ones: how long each slept and"
+              + " whether it was aborted.")
   public synchronized Sleeps sleeps() {
-    return new Sleeps(List.copyOf(recent));
+    List<Slept> all = new java.util.ArrayList<>(recent);
+    long now = System.nanoTime();
+    running.forEach((id, v) -> all.add(new Slept(id, v[0], (now - v[1]) / 1_000_000, false, true)));
+    return new Sleeps(all);
+  }
+
+  private synchronized void started(String callId, long ms, long startNanos) {
+    running.put(callId, new long[] {ms, startNanos});
   }
 
   @Operation(
@@ -184,7 +198,8 @@ public class DemoOperations implements OperationBean {
   }
 
   private synchronized Slept record(String callId, long ms, long startNanos, boolean aborted) {
-    Slept s = new Slept(callId, ms, (System.nanoTime() - startNanos) / 1_000_000, aborted);
+    running.remove(callId);
+    Slept s = new Slept(callId, ms, (System.nanoTime() - startNanos) / 1_000_000, aborted, false);
     recent.addLast(s);
     while (recent.size() > 100) {
       recent.removeFirst();

@@ -306,18 +306,32 @@ class CallSessionTest {
   void abortOfNestedAbortsItsChildObservedFromTheChild() throws Exception {
     login(FULL);
     peer.send(call("n1", "demo/nested", obj("ms", 20_000)));
-    Thread.sleep(200);
+    awaitChildRunning("n1.");
     peer.send(Envelope.aborted("n1", "user"));
     Envelope e = peer.nextFor("n1");
     assertEquals(ErrorCodes.ABORTED, e.error().code());
     awaitChildAborted("n1.");
   }
 
+  /** Waits until a child sleep with this call-id prefix is running (started on the node). */
+  private void awaitChildRunning(String childPrefix) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      for (DemoOperations.Slept s : demo.sleeps().recent()) {
+        if (s.callId().startsWith(childPrefix) && s.running()) {
+          return;
+        }
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("child " + childPrefix + "* never started: " + demo.sleeps());
+  }
+
   private void awaitChildAborted(String childPrefix) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (System.nanoTime() < deadline) {
       for (DemoOperations.Slept s : demo.sleeps().recent()) {
-        if (s.callId().startsWith(childPrefix)) {
+        if (s.callId().startsWith(childPrefix) && !s.running()) {
           assertTrue(s.aborted(), s.toString());
           assertTrue(s.sleptMs() < 5000, s.toString());
           return;
@@ -333,6 +347,7 @@ class CallSessionTest {
     login(FULL);
     // Long enough for the child to have started (under load), short against its 20 s sleep.
     peer.send(Envelope.requested("d1", "demo/nested", obj("ms", 20_000), null, 1000L, Map.of()));
+    awaitChildRunning("d1.");
     Envelope e = peer.nextFor("d1");
     assertEquals(ErrorCodes.DEADLINE_EXCEEDED, e.error().code());
     awaitChildAborted("d1.");
@@ -342,7 +357,7 @@ class CallSessionTest {
   void connectionLossAbortsEveryCall() throws Exception {
     login(FULL);
     peer.send(call("lost", "demo/nested", obj("ms", 20_000)));
-    Thread.sleep(200);
+    awaitChildRunning("lost.");
     peer.out.close(); // the peer goes away
     server.join(5000);
     assertFalse(server.isAlive());
