@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
@@ -50,6 +51,8 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
   private boolean inputDiscarded;
   private boolean outputClosed;
   private long inFlight;
+  private final java.util.concurrent.atomic.AtomicInteger queuedWrites =
+      new java.util.concurrent.atomic.AtomicInteger();
   private boolean closeNotifyReceived;
   private boolean tcpInputShutdown;
   private volatile boolean tcpHalfCloseAllowed;
@@ -344,18 +347,36 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
         synchronized (lock) {
           inFlight += n;
         }
-        channel
-            .writeAndFlush(buf)
-            .addListener(
-                f -> {
-                  synchronized (lock) {
-                    inFlight -= n;
-                    if (!f.isSuccess()) {
-                      fail(new IOException("write failed: stream closed"));
+        ChannelPromise promise = channel.newPromise();
+        promise.addListener(
+            f -> {
+              synchronized (lock) {
+                inFlight -= n;
+                if (!f.isSuccess()) {
+                  fail(new IOException("write failed: stream closed"));
+                }
+                lock.notifyAll();
+              }
+            });
+        // Flush coalescing: the write runs on the event loop, and the last of a burst of queued
+        // writes flushes, so frames written by several threads at once share TLS records and
+        // QUIC packets, without delaying a lone write.
+        queuedWrites.incrementAndGet();
+        try {
+          channel
+              .eventLoop()
+              .execute(
+                  () -> {
+                    channel.write(buf, promise);
+                    if (queuedWrites.decrementAndGet() == 0) {
+                      channel.flush();
                     }
-                    lock.notifyAll();
-                  }
-                });
+                  });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          queuedWrites.decrementAndGet();
+          buf.release();
+          promise.tryFailure(e);
+        }
         off += n;
         len -= n;
       }
