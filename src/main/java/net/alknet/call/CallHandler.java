@@ -13,6 +13,8 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import net.alknet.auth.Identity;
+import net.alknet.auth.IdentityProvider;
 import net.alknet.call.op.OperationBean;
 import net.alknet.call.op.OperationBinder;
 import net.alknet.call.op.OperationRegistry;
@@ -111,6 +113,24 @@ public class CallHandler implements ProtocolHandler {
     return r;
   }
 
+  /**
+   * A call session for one HTTP request by an identity the HTTP layer authenticated (HTTP-2): the
+   * same registry, validation, scopes, deadlines and abort machinery as a connection's session.
+   */
+  public CallSession requestSession(String requestId, Identity identity, IdentityProvider ids) {
+    OperationRegistry ops = registry();
+    return CallSession.authenticated(
+        requestId, () -> ops, ids, workers, timers, settings(), identity);
+  }
+
+  private CallSession.Settings settings() {
+    return new CallSession.Settings(
+        Math.min(config.limits().maxFrameSize(), FrameCodec.DEFAULT_MAX_FRAME * 16),
+        config.call().maxInFlight(),
+        config.call().allowAnonymous(),
+        config.call().nodeName().orElseGet(CallHandler::hostName));
+  }
+
   @Override
   public void handle(Connection connection, AuthContext auth) throws Exception {
     Stream first = connection.acceptStream();
@@ -119,17 +139,7 @@ public class CallHandler implements ProtocolHandler {
     }
     OperationRegistry ops = registry();
     CallSession session =
-        new CallSession(
-            connection.id(),
-            () -> ops,
-            auth.identities(),
-            workers,
-            timers,
-            new CallSession.Settings(
-                Math.min(config.limits().maxFrameSize(), FrameCodec.DEFAULT_MAX_FRAME * 16),
-                config.call().maxInFlight(),
-                config.call().allowAnonymous(),
-                config.call().nodeName().orElseGet(CallHandler::hostName)));
+        new CallSession(connection.id(), () -> ops, auth.identities(), workers, timers, settings());
     sessions.add(session);
     Thread acceptor = null;
     if (connection.transport() == Transport.QUIC) {

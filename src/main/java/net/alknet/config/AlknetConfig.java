@@ -44,6 +44,28 @@ public interface AlknetConfig {
   /** The call protocol (ALPN alknet/call). */
   Call call();
 
+  /** HTTP on the endpoint's port (ALPNs h2, http/1.1). */
+  Http http();
+
+  /** HTTP on the endpoint's port (HTTP-1..HTTP-4, HTTP-7). */
+  interface Http {
+    /** Largest request body of an operation call, in bytes. Default 1 MiB. */
+    @WithDefault("1048576")
+    int maxBodySize();
+
+    /** Largest request header block, in bytes. Default 16 KiB. */
+    @WithDefault("16384")
+    int maxHeaderSize();
+
+    /** Concurrent HTTP/2 streams per connection. Default 100. */
+    @WithDefault("100")
+    int maxConcurrentStreams();
+
+    /** Serve {@code /openapi} without a credential (it then lists every external operation). */
+    @WithDefault("false")
+    boolean publicOpenapi();
+  }
+
   /** The call protocol (CALL-3..CALL-7). */
   interface Call {
     /** Accept a {@code hello} without a credential (identity {@code anonymous}). Default false. */

@@ -233,7 +233,7 @@ public final class EndpointServer implements AutoCloseable {
                 tls.privateKey(), null, tls.chain().toArray(new X509Certificate[0]))
             .trustManager(new TlsContexts.AnyClientCertificate())
             .clientAuth(options.requestClientCertificates() ? ClientAuth.OPTIONAL : ClientAuth.NONE)
-            .applicationProtocols(registry.alpns().toArray(new String[0]))
+            .applicationProtocols(registry.alpns(Transport.QUIC).toArray(new String[0]))
             .earlyData(false)
             .option(
                 BoringSSLContextOption.SIGNATURE_ALGORITHMS, TlsContexts.QUIC_SIGNATURE_ALGORITHMS)
@@ -306,7 +306,10 @@ public final class EndpointServer implements AutoCloseable {
     engine.setHandshakeApplicationProtocolSelector(
         (e, offered) -> {
           for (String alpn : offered) {
-            if (registry.lookup(alpn).isPresent()) {
+            if (registry
+                .lookup(alpn)
+                .filter(h -> h.transports().contains(Transport.TCP))
+                .isPresent()) {
               return alpn;
             }
           }
@@ -323,7 +326,7 @@ public final class EndpointServer implements AutoCloseable {
 
   private final class TcpSetup extends ChannelInboundHandlerAdapter {
     private final SSLEngine engine;
-    private TcpConnection connection;
+    private NettyConnection connection;
 
     TcpSetup(SSLEngine engine) {
       this.engine = engine;
@@ -342,6 +345,11 @@ public final class EndpointServer implements AutoCloseable {
           alpn = options.defaultAlpn();
         }
         Optional<X509Certificate> cert = peerCertificate(engine);
+        if (registry.lookup(alpn).orElse(null) instanceof ChannelProtocolHandler adopter) {
+          adopt(ctx, adopter, alpn, cert);
+          ctx.fireUserEventTriggered(evt);
+          return;
+        }
         connection =
             new TcpConnection(
                 newId(),
@@ -352,7 +360,7 @@ public final class EndpointServer implements AutoCloseable {
                 limits,
                 true,
                 LOG);
-        TcpConnection conn = connection;
+        NettyConnection conn = connection;
         ctx.channel()
             .closeFuture()
             .addListener(
@@ -371,6 +379,38 @@ public final class EndpointServer implements AutoCloseable {
         return;
       }
       ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Hands the decrypted channel to a handler that serves it on the event loop (HTTP). */
+    private void adopt(
+        ChannelHandlerContext ctx,
+        ChannelProtocolHandler adopter,
+        String alpn,
+        Optional<X509Certificate> cert) {
+      SocketChannel ch = (SocketChannel) ctx.channel();
+      AdoptedConnection conn =
+          new AdoptedConnection(
+              newId(), alpn, ch, cert, metrics.opened(alpn, Transport.TCP), adopter, LOG);
+      connection = conn;
+      connections.add(conn);
+      ch.closeFuture()
+          .addListener(
+              f -> closed(conn, conn.localCloseOr(new Connection.CloseInfo(null, -1, true, ""))));
+      ch.pipeline().addAfter("tls", "meter", conn.meter());
+      // The stream transport keeps a half-closed TCP connection open (EP-5); an adopted protocol
+      // (HTTP) has no half-close, so a peer's FIN must end the connection (else CLOSE-WAIT).
+      ch.config().setAllowHalfClosure(false);
+      AuthContext auth = authContext(conn);
+      LOG.debugf(
+          "[%s] adopted alpn=%s peer=%s identity=%s",
+          conn.id(), alpn, conn.remoteAddress(), auth.identity().map(Identity::id).orElse("-"));
+      try {
+        adopter.adopt(ch, auth);
+      } catch (RuntimeException e) {
+        metrics.handlerError(alpn);
+        LOG.errorf(e, "[%s] handler %s failed; closing the connection", conn.id(), adopter.name());
+        conn.close(CloseCode.INTERNAL_ERROR, "internal error");
+      }
     }
 
     @Override
@@ -570,6 +610,23 @@ public final class EndpointServer implements AutoCloseable {
       conn.close(CloseCode.NO_HANDLER, "no handler for " + conn.alpn());
       return;
     }
+    AuthContext auth = authContext(conn);
+    Optional<Identity> identity = auth.identity();
+    String who =
+        identity.map(Identity::id).orElse(auth.clientKey().isPresent() ? "unknown-key" : "-");
+    LOG.infof(
+        "[%s] accepted alpn=%s transport=%s peer=%s identity=%s",
+        conn.id(), conn.alpn(), conn.transport().label(), conn.remoteAddress(), who);
+    try {
+      handlerThreads.execute(() -> runHandler(handler.get(), conn, auth, who));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      LOG.warnf("[%s] no handler thread available; closing", conn.id());
+      conn.close(CloseCode.LIMIT_EXCEEDED, "busy");
+    }
+  }
+
+  /** What the transport proved about the peer: its client certificate key and identity. */
+  private AuthContext authContext(NettyConnection conn) {
     Optional<PublicKey> clientKey =
         conn.peerCertificate()
             .map(X509Certificate::getPublicKey)
@@ -586,25 +643,14 @@ public final class EndpointServer implements AutoCloseable {
                 return Optional.empty();
               }
             });
-    AuthContext auth =
-        new AuthContext(
-            conn.id(),
-            conn.alpn(),
-            conn.transport(),
-            conn.remoteAddress(),
-            clientKey,
-            identity,
-            identities);
-    String who = identity.map(Identity::id).orElse(clientKey.isPresent() ? "unknown-key" : "-");
-    LOG.infof(
-        "[%s] accepted alpn=%s transport=%s peer=%s identity=%s",
-        conn.id(), conn.alpn(), conn.transport().label(), conn.remoteAddress(), who);
-    try {
-      handlerThreads.execute(() -> runHandler(handler.get(), conn, auth, who));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      LOG.warnf("[%s] no handler thread available; closing", conn.id());
-      conn.close(CloseCode.LIMIT_EXCEEDED, "busy");
-    }
+    return new AuthContext(
+        conn.id(),
+        conn.alpn(),
+        conn.transport(),
+        conn.remoteAddress(),
+        clientKey,
+        identity,
+        identities);
   }
 
   private void runHandler(

@@ -124,6 +124,15 @@ public final class HandlerRegistry {
     return byAlpn.keySet().stream().sorted().toList();
   }
 
+  /** The ALPNs served over one transport, sorted; what that transport's handshake advertises. */
+  public List<String> alpns(Transport transport) {
+    return byAlpn.entrySet().stream()
+        .filter(e -> e.getValue().transports().contains(transport))
+        .map(Map.Entry::getKey)
+        .sorted()
+        .toList();
+  }
+
   /** Where the handler of an ALPN came from (its bean class). */
   public Optional<String> source(String alpn) {
     return Optional.ofNullable(sourceByAlpn.get(alpn));

@@ -29,6 +29,11 @@ public interface ProtocolHandler {
   /** The ALPN ids this handler serves; read once at startup, must not be empty. */
   Set<String> alpns();
 
+  /** The transports this handler is offered on; its ALPNs are advertised only there. */
+  default Set<Transport> transports() {
+    return Set.of(Transport.QUIC, Transport.TCP);
+  }
+
   /** Short name used in config ({@code alknet.handlers.disabled}) and logs. */
   default String name() {
     String simple = getClass().getSimpleName();

@@ -59,6 +59,7 @@ public class Node {
   private volatile DynamicConfigStore dynamic;
   private volatile ControlServer control;
   private volatile Path dataDir;
+  private volatile IdentityProvider identities;
 
   public Node(
       AlknetConfig config,
@@ -111,6 +112,7 @@ public class Node {
             Clock.systemUTC(),
             new TokenPolicy(config.auth().tokenMaxAge(), config.auth().tokenMaxSkew()));
 
+    this.identities = identities;
     TlsIdentity tls =
         config.tls().certificate().isPresent()
             ? TlsIdentity.fromPem(
@@ -171,6 +173,11 @@ public class Node {
     return Optional.ofNullable(endpoint);
   }
 
+  /** The identity provider of the running node (every protocol resolves credentials here). */
+  public Optional<IdentityProvider> identities() {
+    return Optional.ofNullable(identities);
+  }
+
   public Optional<DynamicConfigStore> dynamicConfig() {
     return Optional.ofNullable(dynamic);
   }
@@ -195,6 +202,7 @@ public class Node {
     control = null;
     dynamic = null;
     dataDir = null;
+    identities = null;
   }
 
   void onShutdown(@Observes ShutdownEvent event) {

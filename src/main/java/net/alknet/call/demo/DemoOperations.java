@@ -62,6 +62,12 @@ public class DemoOperations implements OperationBean {
             return t;
           });
   private final ArrayDeque<Slept> recent = new ArrayDeque<>();
+  private final java.util.concurrent.atomic.AtomicLong tickersRunning =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong tickersCancelled =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong tickersEnded =
+      new java.util.concurrent.atomic.AtomicLong();
   private final java.util.Map<String, long[]> running = new java.util.LinkedHashMap<>();
 
   public DemoOperations() {
@@ -159,7 +165,41 @@ public class DemoOperations implements OperationBean {
         .drop()
         .select()
         .first(input.count())
-        .map(i -> new Tick((int) (i + 1), System.currentTimeMillis(), filler));
+        .map(i -> new Tick((int) (i + 1), System.currentTimeMillis(), filler))
+        .onSubscription()
+        .invoke(tickersRunning::incrementAndGet)
+        .onTermination()
+        .invoke(
+            (failure, cancelled) -> {
+              tickersRunning.decrementAndGet();
+              (cancelled ? tickersCancelled : tickersEnded).incrementAndGet();
+            });
+  }
+
+  /** How many demo/ticks subscriptions run, were cancelled (aborted) or ended on their own. */
+  public record Tickers(long running, long cancelled, long ended) {}
+
+  @Operation(
+      value = "demo/tickers",
+      kind = Operation.Kind.QUERY,
+      open = true,
+      tags = "demo",
+      description =
+          "Counts demo/ticks subscriptions: running now, cancelled (their call was aborted) and"
+              + " ended on their own; shows that a client going away aborts its subscription.")
+  public Tickers tickers() {
+    return new Tickers(tickersRunning.get(), tickersCancelled.get(), tickersEnded.get());
+  }
+
+  @Operation(
+      value = "demo/fail",
+      kind = Operation.Kind.QUERY,
+      open = true,
+      tags = "demo",
+      description =
+          "Always fails with an unexpected exception: the caller sees INTERNAL and no internals.")
+  public Echo fail(Echo input) {
+    throw new IllegalStateException("demo/fail: internal detail " + input.text());
   }
 
   @Operation(

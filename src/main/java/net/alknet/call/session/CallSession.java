@@ -107,6 +107,24 @@ public final class CallSession implements AutoCloseable {
     this.inFlight = new Semaphore(settings.maxInFlight());
   }
 
+  /**
+   * A session for calls made in-process for an identity the caller already authenticated (an HTTP
+   * bearer credential): use {@link #invoke}.
+   */
+  public static CallSession authenticated(
+      String connId,
+      Supplier<OperationRegistry> registry,
+      IdentityProvider identities,
+      Executor workers,
+      ScheduledExecutorService timers,
+      Settings settings,
+      Identity identity) {
+    CallSession s = new CallSession(connId, registry, identities, workers, timers, settings);
+    s.identity = identity;
+    s.authenticated.countDown();
+    return s;
+  }
+
   /** The authenticated identity, once {@code hello} succeeded. */
   public Optional<Identity> identity() {
     return Optional.ofNullable(identity);
@@ -289,13 +307,60 @@ public final class CallSession implements AutoCloseable {
       return;
     }
     inFlight.acquire();
+    launch(id, r, input, e.deadlineMs(), e.parent(), e.meta(), wireSink(id, w));
+  }
+
+  /**
+   * Starts a call made on behalf of this session's identity from outside the wire (HTTP, HTTP-2):
+   * the same resolution, validation, scopes, deadline and abort path as a {@code call.requested}
+   * frame. The outcome goes to {@code sink}; a call that cannot start gets {@link Sink#error}
+   * before this returns. Never blocks.
+   *
+   * @param deadlineMs relative deadline, or null
+   * @return a handle that aborts the call (e.g. when the HTTP client went away)
+   */
+  public CallHandle invoke(
+      String op, JsonNode input, Long deadlineMs, Map<String, String> meta, Sink sink) {
+    String id = "x-" + ids.incrementAndGet();
+    JsonNode in = input == null ? EnvelopeCodec.json().createObjectNode() : input;
+    if (draining || closed) {
+      sink.error(CallError.of(ErrorCodes.UNAVAILABLE, "node is shutting down"));
+      return reason -> {};
+    }
+    if (op.equals(REGISTER)) {
+      sink.error(CallError.of(ErrorCodes.NOT_FOUND, "no operation " + op));
+      return reason -> {};
+    }
+    Resolved r;
+    try {
+      r = resolve(op, in, true);
+    } catch (CallException ex) {
+      sink.error(ex.error());
+      return reason -> {};
+    }
+    if (!inFlight.tryAcquire()) {
+      sink.error(CallError.of(ErrorCodes.UNAVAILABLE, "too many calls in flight; try again"));
+      return reason -> {};
+    }
+    Invocation inv = launch(id, r, in, deadlineMs, null, meta, sink);
+    return inv::abort;
+  }
+
+  private Invocation launch(
+      String id,
+      Resolved r,
+      JsonNode input,
+      Long deadlineMs,
+      String parentId,
+      Map<String, String> meta,
+      Sink sink) {
     java.util.concurrent.atomic.AtomicReference<ScheduledFuture<?>> timer =
         new java.util.concurrent.atomic.AtomicReference<>();
     Invocation inv =
         new Invocation(
             id,
             r.spec,
-            wireSink(id, w),
+            sink,
             () -> {
               incoming.remove(id);
               inFlight.release();
@@ -305,14 +370,14 @@ public final class CallSession implements AutoCloseable {
               }
             });
     incoming.put(id, inv);
-    if (e.parent() != null) {
-      Outgoing parent = outgoing.get(e.parent());
+    if (parentId != null) {
+      Outgoing parent = outgoing.get(parentId);
       if (parent != null) {
         parent.children.add(inv);
       }
     }
-    if (e.deadlineMs() != null) {
-      long ms = e.deadlineMs();
+    if (deadlineMs != null) {
+      long ms = deadlineMs;
       timer.set(
           timers.schedule(
               () ->
@@ -325,8 +390,9 @@ public final class CallSession implements AutoCloseable {
         timer.get().cancel(false);
       }
     }
-    Instant deadline = e.deadlineMs() == null ? null : Instant.now().plusMillis(e.deadlineMs());
-    start(inv, r, input, new Ctx(inv, deadline, e.meta()));
+    Instant deadline = deadlineMs == null ? null : Instant.now().plusMillis(deadlineMs);
+    start(inv, r, input, new Ctx(inv, deadline, meta));
+    return inv;
   }
 
   private Sink wireSink(String id, FrameWriter w) {
@@ -397,11 +463,11 @@ public final class CallSession implements AutoCloseable {
     return new Resolved(op.spec(), op, false);
   }
 
-  static Set<String> required(OperationSpec spec) {
+  public static Set<String> required(OperationSpec spec) {
     return spec.scopes().isEmpty() ? Set.of("call:" + spec.namespace()) : spec.scopes();
   }
 
-  static boolean allowed(Identity who, OperationSpec spec) {
+  public static boolean allowed(Identity who, OperationSpec spec) {
     if (who == null) {
       return false;
     }

@@ -5,9 +5,9 @@ import net.alknet.call.wire.CallError;
 
 /**
  * Where an invocation's results go: frames on a stream for calls from the wire, a Uni/Multi for
- * nested calls. {@link Invocation} guarantees exactly one terminal method is called, last.
+ * nested calls, an HTTP response or SSE stream. Exactly one terminal method is called, last.
  */
-interface Sink {
+public interface Sink {
   void responded(JsonNode output);
 
   /** One event; may block while the receiver is slow (the caller is never an event loop). */
