@@ -81,10 +81,6 @@ final class AdoptedConnection extends NettyConnection {
 
   @Override
   public void close(CloseCode code, String reason) {
-    if (!channel.isOpen()) {
-      return;
-    }
-    recordLocalClose(code, reason);
-    channel.close();
+    closeChannel(channel, code, reason);
   }
 }

@@ -148,6 +148,19 @@ abstract class NettyConnection implements Connection {
     }
   }
 
+  /**
+   * Closes a TLS/TCP channel, remembering the code. SslHandler turns close() into close_notify +
+   * close, bounded by its close_notify flush timeout: waiting for closeOutbound() to complete would
+   * hang forever when the peer stopped reading.
+   */
+  void closeChannel(io.netty.channel.Channel channel, CloseCode code, String reason) {
+    if (!channel.isOpen()) {
+      return;
+    }
+    recordLocalClose(code, reason);
+    channel.close();
+  }
+
   /** The local close info if this side closed, else the given fallback. */
   CloseInfo localCloseOr(CloseInfo fallback) {
     CloseInfo l = localClose;

@@ -47,12 +47,6 @@ final class TcpConnection extends NettyConnection {
 
   @Override
   public void close(CloseCode code, String reason) {
-    if (!channel.isOpen()) {
-      return;
-    }
-    recordLocalClose(code, reason);
-    // SslHandler turns close() into close_notify + close, bounded by its close_notify flush
-    // timeout: waiting for closeOutbound() to complete hangs forever when the peer stopped reading.
-    channel.close();
+    closeChannel(channel, code, reason);
   }
 }

@@ -82,50 +82,49 @@ public final class OpenApiProjection {
   }
 
   private static void fixedRoutes(ObjectNode paths) {
-    ObjectNode schema = paths.putObject("/v1/schema").putObject("get");
-    schema.put("operationId", "sys.schema");
-    schema.put("summary", "The operations the caller may call, with their JSON Schemas");
-    schema.putArray("tags").add("sys");
-    ObjectNode ok = schema.putObject("responses").putObject("200");
-    ok.put("description", "the operation list (the sys/describe output)");
-    jsonContent(ok, object().put("type", "object"));
-    errorRefs((ObjectNode) schema.get("responses"), false);
+    ObjectNode schema =
+        fixedGet(paths, "/v1/schema", "sys.schema", "The operations the caller may call");
+    jsonContent(
+        schema.putObject("200").put("description", "the operation list (sys/describe output)"),
+        object().put("type", "object"));
+    errorRefs(schema, false);
 
-    ObjectNode openapi = paths.putObject("/openapi").putObject("get");
-    openapi.put("operationId", "sys.openapi");
-    openapi.put("summary", "This document");
-    openapi.putArray("tags").add("sys");
-    ObjectNode doc = openapi.putObject("responses").putObject("200");
-    doc.put("description", "an OpenAPI 3.1 document");
-    jsonContent(doc, object().put("type", "object"));
-    errorRefs((ObjectNode) openapi.get("responses"), false);
+    ObjectNode openapi = fixedGet(paths, "/openapi", "sys.openapi", "This document");
+    jsonContent(
+        openapi.putObject("200").put("description", "an OpenAPI 3.1 document"),
+        object().put("type", "object"));
+    errorRefs(openapi, false);
 
     for (String[] p :
         new String[][] {
           {"/healthz", "sys.liveness", "Liveness: up while the process serves requests"},
           {"/readyz", "sys.readiness", "Readiness: up while the endpoint accepts connections"}
         }) {
-      ObjectNode get = paths.putObject(p[0]).putObject("get");
-      get.put("operationId", p[1]);
-      get.put("summary", p[2]);
-      get.putArray("tags").add("sys");
-      get.putArray("security").addObject();
-      ObjectNode r = get.putObject("responses");
+      ObjectNode r = fixedGet(paths, p[0], p[1], p[2]);
+      ((ObjectNode) paths.get(p[0]).get("get")).putArray("security").addObject(); // public
       jsonContent(r.putObject("200").put("description", "UP"), object().put("type", "object"));
       jsonContent(r.putObject("503").put("description", "DOWN"), object().put("type", "object"));
     }
-    ObjectNode metrics = paths.putObject("/metrics").putObject("get");
-    metrics.put("operationId", "sys.metrics");
-    metrics.put("summary", "Prometheus metrics (scope admin:metrics)");
-    metrics.putArray("tags").add("sys");
-    ObjectNode mr = metrics.putObject("responses");
-    mr.putObject("200")
+
+    ObjectNode metrics =
+        fixedGet(paths, "/metrics", "sys.metrics", "Prometheus metrics (scope admin:metrics)");
+    metrics
+        .putObject("200")
         .put("description", "Prometheus text format")
         .putObject("content")
         .putObject("text/plain")
         .putObject("schema")
         .put("type", "string");
-    errorRefs(mr, false);
+    errorRefs(metrics, false);
+  }
+
+  /** A fixed {@code GET} route tagged {@code sys}; returns its {@code responses} object. */
+  private static ObjectNode fixedGet(ObjectNode paths, String path, String id, String summary) {
+    ObjectNode get = paths.putObject(path).putObject("get");
+    get.put("operationId", id);
+    get.put("summary", summary);
+    get.putArray("tags").add("sys");
+    return get.putObject("responses");
   }
 
   private static void project(OperationSpec op, ObjectNode paths, ObjectNode schemas) {
