@@ -139,6 +139,22 @@ class HttpRoutesTest {
     anonymous().get("/openapi").then().statusCode(401);
   }
 
+  @io.quarkus.test.common.http.TestHTTPResource(value = "openapi", management = true)
+  java.net.URL smallryeOpenapi;
+
+  @Test
+  void smallryeRouteCarriesTheSameProjection() {
+    given()
+        .get(smallryeOpenapi + "?format=json")
+        .then()
+        .statusCode(200)
+        .body("openapi", startsWith("3.1"))
+        .body("paths.'/v1/schema'.get", org.hamcrest.Matchers.notNullValue()) // JAX-RS, scanned
+        .body("paths.'/v1/demo/echo'.post.operationId", equalTo("demo.echo.post")) // registry
+        .body("components.schemas.'demo.echo.input'.properties.text.type", equalTo("string"))
+        .body("components.securitySchemes.bearer.scheme", equalTo("bearer"));
+  }
+
   static org.hamcrest.Matcher<java.util.Map<? extends String, ?>> hasKey(String k) {
     return org.hamcrest.Matchers.hasKey(k);
   }
