@@ -20,10 +20,10 @@ import org.eclipse.microprofile.openapi.models.OpenAPI;
  * Puts the registry's projection ({@link OpenApiProjection}, every external operation) into the
  * document SmallRye OpenAPI serves ({@code /q/openapi} on the management interface), next to what
  * SmallRye found in the JAX-RS resources, so both OpenAPI routes describe the same operations
- * (HTTP-4). Runs once at startup.
+ * (HTTP-4). Runs per request of that route, so CLI commands never build the registry for it.
  */
 @ApplicationScoped
-@OpenApiFilter(stages = OpenApiFilter.RunStage.RUNTIME_STARTUP)
+@OpenApiFilter(stages = OpenApiFilter.RunStage.RUNTIME_PER_REQUEST)
 public class RegistryOpenApiFilter implements OASFilter {
 
   private final CallHandler calls;
