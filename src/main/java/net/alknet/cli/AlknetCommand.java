@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       TokenCommand.class,
       ApikeyCommand.class,
       BridgeCommand.class,
+      SshConfigCommand.class,
       CallCommand.class,
       ReloadCommand.class,
       StatusCommand.class
