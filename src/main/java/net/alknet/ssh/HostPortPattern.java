@@ -46,7 +46,11 @@ record HostPortPattern(String host, PortRange ports) {
     if (host.isEmpty() || host.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
       throw new IllegalArgumentException("bad destination '" + s + "': empty or invalid host");
     }
-    return new HostPortPattern(normalize(host), PortRange.parse(port));
+    try {
+      return new HostPortPattern(normalize(host), PortRange.parse(port));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("bad destination '" + s + "': " + e.getMessage());
+    }
   }
 
   private static String normalize(String host) {
