@@ -316,7 +316,9 @@ class SshGatewayTest {
     byte[] seen = drain(served.clientEnd().input());
     served.awaitEnd();
     writer.join(WAIT.toMillis());
-    assertTrue(new String(seen, StandardCharsets.ISO_8859_1).startsWith("SSH-2.0-alknet"));
+    // At most our identification line got out before the session ended; never anything else.
+    String sent = new String(seen, StandardCharsets.ISO_8859_1);
+    assertTrue(sent.isEmpty() || sent.startsWith("SSH-2.0-alknet"), sent);
     assertEquals(0, gateway.activeSessions());
   }
 

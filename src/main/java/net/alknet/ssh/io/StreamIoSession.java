@@ -48,6 +48,9 @@ import org.jboss.logging.Logger;
  *       reaches back to the forwarded sockets.
  * </ul>
  *
+ * <p>A session may hold its output until the peer's first bytes arrive (server sessions do, see
+ * {@link StreamIoAcceptor}); writes are queued meanwhile.
+ *
  * <p>Bounds: at most {@link Limits#maxQueuedBytes} of output may wait. More means the peer keeps
  * asking for replies but does not read them; the session is then closed.
  *
@@ -108,14 +111,17 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
   private StreamWriteFuture finish;
   private boolean stopped;
   private boolean readSuspended;
+  private boolean outputHeld;
 
   StreamIoSession(
       StreamIoService service,
       Duplex duplex,
       SocketAddress localAddress,
       SocketAddress remoteAddress,
-      SocketAddress acceptanceAddress) {
+      SocketAddress acceptanceAddress,
+      boolean holdOutputUntilInput) {
     this.service = service;
+    this.outputHeld = holdOutputUntilInput;
     this.handler = service.handler();
     this.limits = service.limits();
     this.duplex = Objects.requireNonNull(duplex, "duplex");
@@ -204,6 +210,7 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
           LOG.debugf("%s: the peer finished its side", this);
           break;
         }
+        releaseOutput();
         handler.messageReceived(this, new ByteArrayBuffer(chunk, 0, n));
       }
     } catch (InterruptedException | InterruptedIOException e) {
@@ -257,6 +264,19 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
       throw new InterruptedException(e.getMessage());
     } catch (IOException e) {
       // Not completed in time: the caller closes at once.
+    }
+  }
+
+  /** The peer has spoken: output may flow (see {@link StreamIoAcceptor}). */
+  private void releaseOutput() {
+    lock.lock();
+    try {
+      if (outputHeld) {
+        outputHeld = false;
+        changed.signalAll();
+      }
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -360,7 +380,7 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
         StreamWriteFuture next;
         lock.lock();
         try {
-          while (queue.isEmpty() && !stopped) {
+          while ((queue.isEmpty() || outputHeld) && !stopped) {
             changed.await();
           }
           if (stopped) {
