@@ -280,14 +280,17 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
     }
   }
 
-  /** Waits while reads are suspended; false once the session is closing. */
+  /**
+   * Waits while reads are suspended; false once the session is closed. Reading goes on during a
+   * graceful close (as in MINA's NIO2 transport): a peer's EOF then still ends the session.
+   */
   private boolean awaitReadable() throws InterruptedException {
     lock.lock();
     try {
-      while (readSuspended && !stopped && !isClosing()) {
+      while (readSuspended && !stopped) {
         changed.await();
       }
-      return !stopped && !isClosing();
+      return !stopped;
     } finally {
       lock.unlock();
     }

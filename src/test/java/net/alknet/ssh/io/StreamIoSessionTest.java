@@ -156,6 +156,10 @@ class StreamIoSessionTest {
     Running r = serve(64 * 1024);
     IoSession s = r.session();
     r.peer().output().write(1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (r.handler().received.size() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
     ByteArrayBuffer data = bytes(10_000, 4);
     byte[] expected = data.getCompactData();
     s.writeBuffer(data);
