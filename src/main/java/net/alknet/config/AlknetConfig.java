@@ -47,6 +47,51 @@ public interface AlknetConfig {
   /** HTTP on the endpoint's port (ALPNs h2, http/1.1). */
   Http http();
 
+  /** The SSH gateway (ALPN alknet/ssh), see docs/ssh.md. */
+  Ssh ssh();
+
+  /** The SSH gateway (SSH-1, SSH-2). */
+  interface Ssh {
+    /**
+     * Host key: an unencrypted OpenSSH Ed25519 private key. Unset (default): {@code
+     * <data-dir>/ssh_host_ed25519_key}, generated on first use.
+     */
+    Optional<Path> hostKey();
+
+    /** Time a client has to authenticate after connecting. Default {@code 30s}. */
+    @WithDefault("30s")
+    Duration authTimeout();
+
+    /**
+     * Run {@code exec} and {@code shell} requests as the node's own OS account, for identities
+     * holding {@code ssh:shell}. Default {@code false}: refused for everyone.
+     */
+    @WithDefault("false")
+    boolean exec();
+
+    /** Port forwarding policy. */
+    Forward forward();
+  }
+
+  /** SSH port forwarding policy (SSH-2); every forward also needs scope {@code ssh:forward}. */
+  interface Forward {
+    /**
+     * Destinations {@code ssh -L} may reach, as {@code host:port} patterns: host is a name or
+     * address matched literally (case-insensitive; IPv6 in brackets) or {@code *}; port is a
+     * number, a range {@code 8000-8099} or {@code *}. Default: the loopback addresses, any port.
+     * Set to {@code none} to refuse every local forward.
+     */
+    @WithDefault("localhost:*,127.0.0.1:*,[::1]:*")
+    List<String> allowDestinations();
+
+    /**
+     * Ports {@code ssh -R} may listen on (always on loopback): numbers, ranges {@code 8000-8099} or
+     * {@code *} (any port, including one the node picks). Default: none, remote forwards are
+     * refused.
+     */
+    Optional<List<String>> allowRemotePorts();
+  }
+
   /** HTTP on the endpoint's port (HTTP-1..HTTP-4, HTTP-7). */
   interface Http {
     /** Largest request body of an operation call, in bytes. Default 1 MiB. */

@@ -37,11 +37,13 @@ class NodeTest {
   @Test
   void registryIsBuiltFromHandlerBeans() {
     var registry = node.buildRegistry();
-    assertEquals(List.of("alknet/call", "alknet/echo", "h2", "http/1.1"), registry.alpns());
+    assertEquals(
+        List.of("alknet/call", "alknet/echo", "alknet/ssh", "h2", "http/1.1"), registry.alpns());
     assertTrue(registry.source("alknet/echo").orElseThrow().endsWith("EchoHandler"));
     assertTrue(registry.source("h2").orElseThrow().endsWith("HttpHandler"));
     // HTTP adopts TLS/TCP channels; over QUIC it would be h3, which is not served
-    assertEquals(List.of("alknet/call", "alknet/echo"), registry.alpns(Transport.QUIC));
+    assertEquals(
+        List.of("alknet/call", "alknet/echo", "alknet/ssh"), registry.alpns(Transport.QUIC));
     assertEquals(registry.alpns(), registry.alpns(Transport.TCP));
   }
 

@@ -1,0 +1,120 @@
+package net.alknet.ssh;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.util.List;
+import java.util.Set;
+import net.alknet.config.AlknetConfig;
+import net.alknet.endpoint.AuthContext;
+import net.alknet.endpoint.Connection;
+import net.alknet.endpoint.ProtocolHandler;
+import net.alknet.endpoint.Stream;
+import net.alknet.node.Node;
+import net.alknet.ssh.io.Duplex;
+import net.alknet.ssh.io.StreamIoSession;
+import org.jboss.logging.Logger;
+
+/**
+ * ALPN {@code alknet/ssh}: an SSH server on the node's port (SPEC §8). Each connection carries one
+ * SSH session on its first stream (the only one over TLS/TCP; the client's first over QUIC), run by
+ * MINA SSHD directly on that stream: no loopback listener, no extra hop. Stock OpenSSH reaches it
+ * through {@code alknet bridge --alpn alknet/ssh} as a ProxyCommand (docs/ssh.md).
+ *
+ * <p>The session runs on the connection's handler thread (reading) plus one writer thread of its
+ * own; {@link #handle} returns when the session ends, or when the connection closes (the endpoint
+ * interrupts the handler thread, which ends the session).
+ *
+ * <p>The MINA server is built on first use from the running node's data directory (host key) and
+ * static config, and rebuilt if the node restarts with another data directory.
+ */
+@ApplicationScoped
+public class SshHandler implements ProtocolHandler {
+
+  public static final String ALPN = "alknet/ssh";
+  private static final Logger LOG = Logger.getLogger(SshHandler.class);
+
+  private final AlknetConfig config;
+  private final Node node;
+  private final SshDenials denials;
+  private final ForwardingPolicy policy;
+  private Gateway gateway; // guarded by this
+
+  /** The running gateway and the data directory its host key came from. */
+  private record Gateway(Path dataDir, SshGateway server) {}
+
+  public SshHandler(AlknetConfig config, Node node, MeterRegistry meters) {
+    this.config = config;
+    this.node = node;
+    this.denials = new SshDenials(meters);
+    AlknetConfig.Forward f = config.ssh().forward();
+    this.policy =
+        StaticForwardingPolicy.of(f.allowDestinations(), f.allowRemotePorts().orElse(List.of()));
+  }
+
+  @Override
+  public Set<String> alpns() {
+    return Set.of(ALPN);
+  }
+
+  @Override
+  public String name() {
+    return "ssh";
+  }
+
+  @Override
+  public void handle(Connection connection, AuthContext auth) throws Exception {
+    Stream stream = connection.acceptStream();
+    if (stream == null) {
+      return;
+    }
+    SshGateway server;
+    try {
+      server = gateway();
+    } catch (IOException e) {
+      stream.abort();
+      throw e;
+    }
+    server.serve(
+        Duplex.of(stream),
+        connection.remoteAddress(),
+        new SshPeer(connection.id(), auth.identities()));
+  }
+
+  /** The gateway for the running node, built (or rebuilt for a new data directory) on demand. */
+  synchronized SshGateway gateway() throws IOException {
+    Path dir = node.runningDataDir().orElseThrow(() -> new IOException("the node is not running"));
+    if (gateway != null && gateway.dataDir().equals(dir)) {
+      return gateway.server();
+    }
+    if (gateway != null) {
+      gateway.server().close();
+      gateway = null;
+    }
+    AlknetConfig.Ssh ssh = config.ssh();
+    Path keyFile = ssh.hostKey().orElse(dir.resolve(SshHostKey.FILE));
+    KeyPair hostKey = SshHostKey.loadOrGenerate(keyFile, ssh.hostKey().isEmpty());
+    SshGateway.Settings settings =
+        new SshGateway.Settings(
+            hostKey,
+            policy,
+            ssh.exec(),
+            ssh.authTimeout(),
+            StreamIoSession.Limits.DEFAULTS,
+            config.endpoint().port());
+    gateway = new Gateway(dir, SshGateway.start(settings, denials));
+    LOG.infof("ssh gateway ready: forwarding %s; exec %s", policy, ssh.exec() ? "on" : "off");
+    return gateway.server();
+  }
+
+  @PreDestroy
+  synchronized void stop() {
+    if (gateway != null) {
+      gateway.server().close();
+      gateway = null;
+    }
+  }
+}

@@ -1,0 +1,343 @@
+package net.alknet.ssh;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * SSH-1..SSH-3 end to end with stock OpenSSH, as a user runs it: the packaged node ({@code alknet
+ * serve}), and {@code ssh} whose ProxyCommand is the packaged {@code alknet bridge --alpn
+ * alknet/ssh}, over QUIC and over TLS/TCP ({@code --tcp}).
+ *
+ * <p>A failsafe IT rather than a {@code @QuarkusTest}: OpenSSH needs the bridge as a separate
+ * command, and the runnable jar exists only after {@code package}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(300)
+class SshIT {
+
+  static final String PAGE = "hello through alknet/ssh";
+
+  @TempDir static Path tmp;
+  Path data;
+  Path clientData;
+  Path key;
+  Path strangerKey;
+  int port;
+  int managementPort;
+  int remotePort;
+  Process node;
+  Path nodeLog;
+  HttpServer allowed;
+  HttpServer forbidden;
+  final List<Process> sshs = new ArrayList<>();
+
+  static Path runner() {
+    return Path.of(System.getProperty("alknet.runner", "target/quarkus-app/quarkus-run.jar"))
+        .toAbsolutePath();
+  }
+
+  static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  static int freePort() throws IOException {
+    for (int i = 0; i < 20; i++) {
+      int p;
+      try (ServerSocket s = new ServerSocket(0)) {
+        p = s.getLocalPort();
+      }
+      try (DatagramSocket d = new DatagramSocket(p)) {
+        return p;
+      } catch (IOException busy) {
+        // try another
+      }
+    }
+    throw new IOException("no free port");
+  }
+
+  static HttpServer http(String body) throws IOException {
+    HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    s.createContext(
+        "/",
+        ex -> {
+          byte[] b = body.getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, b.length);
+          ex.getResponseBody().write(b);
+          ex.close();
+        });
+    s.start();
+    return s;
+  }
+
+  Path keygen(String name) throws Exception {
+    Path k = tmp.resolve(name);
+    Process p =
+        new ProcessBuilder(
+                "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", k.toString())
+            .redirectErrorStream(true)
+            .start();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), new String(p.getInputStream().readAllBytes()));
+    return k;
+  }
+
+  @BeforeAll
+  void startNode() throws Exception {
+    data = tmp.resolve("node");
+    clientData = tmp.resolve("client");
+    Files.createDirectories(data);
+    Files.createDirectories(clientData);
+    key = keygen("alice");
+    strangerKey = keygen("stranger");
+    Files.writeString(
+        data.resolve("authorized_keys"),
+        "scopes=\"ssh\" " + Files.readString(Path.of(key + ".pub")));
+    allowed = http(PAGE);
+    forbidden = http("must not be reachable");
+    port = freePort();
+    managementPort = freePort();
+    remotePort = freePort();
+
+    List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED"));
+    cmd.add("-Dquarkus.management.port=" + managementPort);
+    cmd.add("-Dalknet.endpoint.shutdown-grace=2s");
+    cmd.add("-Dalknet.ssh.forward.allow-destinations=127.0.0.1:" + allowed.getAddress().getPort());
+    cmd.add("-Dalknet.ssh.forward.allow-remote-ports=" + remotePort);
+    cmd.addAll(List.of("-jar", runner().toString(), "serve", "--data-dir", data.toString()));
+    cmd.addAll(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1"));
+    nodeLog = tmp.resolve("node.log");
+    node =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(nodeLog.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.readString(nodeLog).contains("alknet endpoint listening")) {
+      if (!node.isAlive() || System.nanoTime() > deadline) {
+        throw new AssertionError("node did not start:\n" + Files.readString(nodeLog));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  @AfterAll
+  void stopNode() {
+    sshs.forEach(Process::destroyForcibly);
+    if (node != null) {
+      node.destroyForcibly();
+    }
+    if (allowed != null) {
+      allowed.stop(0);
+    }
+    if (forbidden != null) {
+      forbidden.stop(0);
+    }
+  }
+
+  /** Stock ssh through the bridge; {@code extra} are the forwarding/command arguments. */
+  Process ssh(String transport, Path identity, Path log, String... extra) throws IOException {
+    String bridge =
+        String.join(
+            " ",
+            java(),
+            "--enable-native-access=ALL-UNNAMED",
+            "-jar",
+            runner().toString(),
+            "bridge",
+            "--data-dir",
+            clientData.toString(),
+            transport.equals("tcp") ? "--tcp" : "",
+            "--alpn",
+            "alknet/ssh",
+            "127.0.0.1:" + port);
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "ssh",
+                "-F",
+                "/dev/null",
+                "-i",
+                identity.toString(),
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "ExitOnForwardFailure=yes",
+                "-o",
+                "ProxyCommand=" + bridge));
+    cmd.addAll(List.of(extra));
+    cmd.add("alknet@node");
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("HOME", tmp.toString());
+    Process p = pb.start();
+    sshs.add(p);
+    return p;
+  }
+
+  /** Waits until ssh listens on the local end of {@code -L}. */
+  void awaitListening(Process ssh, int localPort, Path log) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", localPort), 200);
+        return;
+      } catch (IOException notYet) {
+        if (!ssh.isAlive() || System.nanoTime() > deadline) {
+          throw new AssertionError(
+              "ssh -L never listened:\n"
+                  + Files.readString(log)
+                  + "\nnode:\n"
+                  + Files.readString(nodeLog));
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  static HttpResponse<String> get(int localPort) throws Exception {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + localPort + "/"))
+            .timeout(Duration.ofSeconds(20))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void localForwardThroughStockOpenSsh(String transport) throws Exception {
+    int local = freePort();
+    int localDenied = freePort();
+    Path log = tmp.resolve("ssh-" + transport + ".log");
+    Process ssh =
+        ssh(
+            transport,
+            key,
+            log,
+            "-N",
+            "-L",
+            local + ":127.0.0.1:" + allowed.getAddress().getPort(),
+            "-L",
+            localDenied + ":127.0.0.1:" + forbidden.getAddress().getPort());
+    awaitListening(ssh, local, log);
+
+    HttpResponse<String> page = get(local);
+    assertEquals(200, page.statusCode());
+    assertEquals(PAGE, page.body());
+
+    // The policy refuses the second destination: the channel open fails, ssh closes the socket.
+    assertThrows(IOException.class, () -> get(localDenied));
+    assertTrue(ssh.isAlive(), "a refused forward must not end the session");
+    // Still usable after the refusal.
+    assertEquals(PAGE, get(local).body());
+
+    ssh.destroy();
+    assertTrue(ssh.waitFor(30, TimeUnit.SECONDS));
+    String nodeText = Files.readString(nodeLog);
+    assertTrue(
+        nodeText.contains(
+            "ssh local-forward 127.0.0.1:"
+                + forbidden.getAddress().getPort()
+                + " denied for SHA256:"),
+        nodeText);
+    assertFalse(nodeText.contains("\tat "), "stack trace in the node log:\n" + nodeText);
+    String metrics =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + managementPort + "/q/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertTrue(metrics.contains("alknet_ssh_denied_total{kind=\"local-forward\""), metrics);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void remoteForwardOnAnAllowedPortOnly(String transport) throws Exception {
+    Path deniedLog = tmp.resolve("ssh-r-denied-" + transport + ".log");
+    int other = freePort();
+    Process denied =
+        ssh(
+            transport,
+            key,
+            deniedLog,
+            "-N",
+            "-R",
+            other + ":127.0.0.1:" + allowed.getAddress().getPort());
+    assertTrue(denied.waitFor(90, TimeUnit.SECONDS), "ssh -R on a refused port kept running");
+    assertEquals(255, denied.exitValue());
+    assertTrue(
+        Files.readString(deniedLog).contains("remote port forwarding failed"),
+        Files.readString(deniedLog));
+
+    Path log = tmp.resolve("ssh-r-" + transport + ".log");
+    Process ssh =
+        ssh(
+            transport,
+            key,
+            log,
+            "-N",
+            "-R",
+            remotePort + ":127.0.0.1:" + allowed.getAddress().getPort());
+    // The node listens on its loopback; what arrives there comes back through ssh.
+    awaitListening(ssh, remotePort, log);
+    assertEquals(PAGE, get(remotePort).body());
+    ssh.destroy();
+    assertTrue(ssh.waitFor(30, TimeUnit.SECONDS));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void unauthorizedKeyIsRefused(String transport) throws Exception {
+    Path log = tmp.resolve("stranger-" + transport + ".log");
+    Process ssh = ssh(transport, strangerKey, log, "-N");
+    assertTrue(ssh.waitFor(90, TimeUnit.SECONDS), "ssh with an unknown key did not give up");
+    assertEquals(255, ssh.exitValue());
+    assertTrue(
+        Files.readString(log).contains("Permission denied (publickey)"), Files.readString(log));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void execIsRefusedByDefault(String transport) throws Exception {
+    Path log = tmp.resolve("exec-" + transport + ".log");
+    Process ssh = ssh(transport, key, log, "echo", "pwned");
+    assertTrue(ssh.waitFor(90, TimeUnit.SECONDS));
+    assertTrue(ssh.exitValue() != 0, Files.readString(log));
+    assertFalse(Files.readString(log).contains("pwned"));
+  }
+}

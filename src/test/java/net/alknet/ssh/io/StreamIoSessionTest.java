@@ -1,0 +1,172 @@
+package net.alknet.ssh.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.sshd.common.io.IoHandler;
+import org.apache.sshd.common.io.IoSession;
+import org.apache.sshd.common.io.IoWriteFuture;
+import org.apache.sshd.common.util.Readable;
+import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The I/O adapter alone, with a recording {@link IoHandler} instead of MINA's SSH layer: write
+ * futures follow the transport, output is bounded, the server speaks second, and every way a
+ * session ends returns the reading thread.
+ */
+@Timeout(30)
+class StreamIoSessionTest {
+
+  static final StreamIoSession.Limits SMALL =
+      new StreamIoSession.Limits(64 * 1024, 4096, Duration.ofSeconds(2));
+
+  /** Records what MINA would have been told. */
+  static final class Recorder implements IoHandler {
+    final AtomicReference<IoSession> session = new AtomicReference<>();
+    final ByteArrayOutputStream received = new ByteArrayOutputStream();
+    final CountDownLatch closed = new CountDownLatch(1);
+
+    @Override
+    public void sessionCreated(IoSession s) {
+      session.set(s);
+    }
+
+    @Override
+    public void sessionClosed(IoSession s) {
+      closed.countDown();
+    }
+
+    @Override
+    public void exceptionCaught(IoSession s, Throwable cause) {
+      s.close(true);
+    }
+
+    @Override
+    public synchronized void messageReceived(IoSession s, Readable message) {
+      byte[] b = new byte[message.available()];
+      message.getRawBytes(b, 0, b.length);
+      received.writeBytes(b);
+    }
+  }
+
+  record Running(StreamIoAcceptor acceptor, Recorder handler, MemoryDuplex peer, Thread reader) {
+    IoSession session() throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (handler.session.get() == null && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      return handler.session.get();
+    }
+  }
+
+  static Running serve(int pipeCapacity) {
+    Recorder handler = new Recorder();
+    StreamIoAcceptor acceptor = new StreamIoAcceptor(handler, SMALL);
+    MemoryDuplex[] ends = MemoryDuplex.pair(pipeCapacity);
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                acceptor.serve(ends[0], new InetSocketAddress("127.0.0.1", 1), s -> {});
+              } catch (java.io.IOException e) {
+                throw new RuntimeException(e);
+              }
+            });
+    reader.start();
+    return new Running(acceptor, handler, ends[1], reader);
+  }
+
+  static ByteArrayBuffer bytes(int n, int seed) {
+    byte[] b = new byte[n];
+    new java.util.Random(seed).nextBytes(b);
+    return new ByteArrayBuffer(b);
+  }
+
+  @Test
+  void outputWaitsForThePeersFirstBytesAndFuturesFollowTheTransport() throws Exception {
+    Running r = serve(1024);
+    IoSession s = r.session();
+    ByteArrayBuffer data = bytes(16 * 1024, 1);
+    byte[] expected = data.getCompactData();
+    IoWriteFuture f = s.writeBuffer(data);
+    Thread.sleep(100);
+    assertFalse(f.isDone(), "written before the client spoke");
+
+    r.peer().output().write("SSH-2.0-client\r\n".getBytes());
+    // 16 KiB through a 1 KiB pipe: not done until the peer has read most of it.
+    Thread.sleep(100);
+    assertFalse(f.isDone(), "future completed before the transport took the bytes");
+    byte[] got = r.peer().input().readNBytes(expected.length);
+    assertArrayEquals(expected, got);
+    assertTrue(f.verify(5000).isWritten());
+    assertEquals("SSH-2.0-client\r\n", r.handler().received.toString());
+
+    r.peer().close();
+    r.reader().join(5000);
+    assertFalse(r.reader().isAlive());
+    assertTrue(r.handler().closed.await(5, TimeUnit.SECONDS));
+    assertTrue(r.acceptor().getManagedSessions().isEmpty());
+  }
+
+  @Test
+  void aPeerThatDoesNotReadIsCutOffAtTheQueueLimit() throws Exception {
+    Running r = serve(1024);
+    IoSession s = r.session();
+    r.peer().output().write(1); // spoke, then never reads
+    IoWriteFuture last = null;
+    for (int i = 0; i < 40 && !s.isClosing(); i++) {
+      last = s.writeBuffer(bytes(8 * 1024, i));
+    }
+    assertTrue(s.isClosing(), "more than the limit was queued");
+    assertTrue(last.isDone() && !last.isWritten(), "the write past the limit was accepted");
+    r.reader().join(5000);
+    assertFalse(r.reader().isAlive(), "the reading thread did not return");
+    assertTrue(r.handler().closed.await(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void interruptingTheReaderClosesTheSessionAndFailsPendingWrites() throws Exception {
+    Running r = serve(1024);
+    IoSession s = r.session();
+    IoWriteFuture pending = s.writeBuffer(bytes(1024, 3)); // held: the peer never spoke
+    r.reader().interrupt();
+    r.reader().join(5000);
+    assertFalse(r.reader().isAlive());
+    assertTrue(r.handler().closed.await(5, TimeUnit.SECONDS));
+    assertTrue(pending.isDone());
+    assertFalse(pending.isWritten());
+    // The peer sees the end of the stream.
+    InputStream in = r.peer().input();
+    assertEquals(-1, in.read());
+  }
+
+  @Test
+  void gracefulCloseFlushesThenFinishesTheOutput() throws Exception {
+    Running r = serve(64 * 1024);
+    IoSession s = r.session();
+    r.peer().output().write(1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (r.handler().received.size() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    ByteArrayBuffer data = bytes(10_000, 4);
+    byte[] expected = data.getCompactData();
+    s.writeBuffer(data);
+    s.close(false);
+    byte[] got = r.peer().input().readAllBytes(); // up to the FIN
+    assertArrayEquals(expected, got);
+    r.reader().join(5000);
+    assertFalse(r.reader().isAlive());
+  }
+}
