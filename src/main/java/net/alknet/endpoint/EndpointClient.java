@@ -238,7 +238,6 @@ public final class EndpointClient implements AutoCloseable {
     engine.setSSLParameters(params);
     SslHandler ssl = new SslHandler(engine);
     ssl.setHandshakeTimeoutMillis(limits.handshakeTimeout().toMillis());
-    Future<Channel> handshake;
     SocketChannel ch;
     try {
       ch =
@@ -268,28 +267,56 @@ public final class EndpointClient implements AutoCloseable {
       throw new IOException(
           "cannot connect to " + host + ":" + port + " over tcp: " + e.getMessage(), e);
     }
-    handshake = ssl.handshakeFuture();
+    // The connection (and its stream handler) is created in the handshake listener, on the event
+    // loop, before SslHandler fires the application data that came with the handshake's last
+    // flight: a node that speaks first (an SSH banner) must not lose its first bytes.
+    java.util.concurrent.CompletableFuture<TcpConnection> ready =
+        new java.util.concurrent.CompletableFuture<>();
+    ssl.handshakeFuture()
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                return; // reported through await() below
+              }
+              String negotiated = engine.getApplicationProtocol();
+              if (!alpn.equals(negotiated)) {
+                ready.completeExceptionally(
+                    new IOException("node " + host + ":" + port + " did not accept ALPN " + alpn));
+                return;
+              }
+              try {
+                ready.complete(
+                    new TcpConnection(
+                        newId(),
+                        alpn,
+                        ch,
+                        peerCertificate(engine),
+                        metrics.opened(alpn, Transport.TCP),
+                        limits,
+                        false,
+                        LOG));
+              } catch (RuntimeException e) {
+                ready.completeExceptionally(e);
+              }
+            });
+    TcpConnection conn;
     try {
-      await(handshake, "tcp", host, port);
+      await(ssl.handshakeFuture(), "tcp", host, port);
+      conn = ready.get(limits.handshakeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      ch.close();
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while connecting");
+    } catch (ExecutionException e) {
+      ch.close();
+      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      ch.close();
+      throw new IOException("connecting to " + host + ":" + port + " timed out");
     } catch (IOException e) {
       ch.close();
       throw e;
     }
-    String negotiated = engine.getApplicationProtocol();
-    if (!alpn.equals(negotiated)) {
-      ch.close();
-      throw new IOException("node " + host + ":" + port + " did not accept ALPN " + alpn);
-    }
-    TcpConnection conn =
-        new TcpConnection(
-            newId(),
-            alpn,
-            ch,
-            peerCertificate(engine),
-            metrics.opened(alpn, Transport.TCP),
-            limits,
-            false,
-            LOG);
     ch.closeFuture()
         .addListener(
             x -> conn.markClosed(conn.localCloseOr(new Connection.CloseInfo(null, -1, true, ""))));

@@ -75,6 +75,47 @@ class EndpointTest {
     assertEquals(0, nodes.server.status().openConnections());
   }
 
+  /** Speaks first: writes a banner as soon as the connection is accepted (like SSH). */
+  static final class Banner implements ProtocolHandler {
+    @Override
+    public java.util.Set<String> alpns() {
+      return java.util.Set.of("test/banner");
+    }
+
+    @Override
+    public void handle(Connection connection, AuthContext auth) throws Exception {
+      Stream s = connection.acceptStream();
+      s.output().write("BANNER\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      s.output().flush();
+      s.input().readAllBytes(); // until the client is done
+    }
+  }
+
+  @Test
+  void aNodeThatSpeaksFirstOverTcpLosesNoBytes() throws Exception {
+    // The client's stream must exist before the first application bytes arrive, which can come in
+    // the same read as the end of the handshake (this lost SSH banners once).
+    nodes.start(new Banner());
+    for (int i = 0; i < 40; i++) {
+      try (var c = closing(nodes.connect("test/banner", Transport.TCP))) {
+        Stream s = c.c.openStream();
+        byte[] got =
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                      try {
+                        return s.input().readNBytes(7);
+                      } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                      }
+                    })
+                .get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(
+            "BANNER\n", new String(got, java.nio.charset.StandardCharsets.US_ASCII), "try " + i);
+        s.output().close();
+      }
+    }
+  }
+
   @Test
   void duplicateAlpnIsAStartupErrorNamingBothHandlers() {
     var a = new HandlerRegistry.Registration("com.example.A", TestHandlers.echo("x/same"));
