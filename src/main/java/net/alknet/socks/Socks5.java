@@ -48,7 +48,7 @@ public final class Socks5 {
   public static final class SocksException extends IOException {
     final Reply reply;
 
-    SocksException(Reply reply, String message) {
+    public SocksException(Reply reply, String message) {
       super(message);
       this.reply = reply;
     }

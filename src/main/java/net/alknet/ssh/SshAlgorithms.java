@@ -47,6 +47,14 @@ final class SshAlgorithms {
     return KEX.stream().filter(BuiltinDHFactories::isSupported).map(ServerBuilder.DH2KEX).toList();
   }
 
+  /** The same key exchanges for the client side ({@code alknet socks}). */
+  static List<KeyExchangeFactory> clientKeyExchanges() {
+    return KEX.stream()
+        .filter(BuiltinDHFactories::isSupported)
+        .map(org.apache.sshd.client.ClientBuilder.DH2KEX)
+        .toList();
+  }
+
   static List<NamedFactory<Cipher>> ciphers() {
     return supported(CIPHERS.stream().filter(BuiltinCiphers::isSupported));
   }

@@ -340,4 +340,60 @@ class SshIT {
     assertTrue(ssh.exitValue() != 0, Files.readString(log));
     assertFalse(Files.readString(log).contains("pwned"));
   }
+
+  /**
+   * {@code curl --socks5-hostname} through {@code alknet socks}; returns curl's exit and output.
+   */
+  static String[] curlSocks(int socksPort, int target) throws Exception {
+    Process p =
+        new ProcessBuilder(
+                "curl",
+                "-sS",
+                "--max-time",
+                "20",
+                "--socks5-hostname",
+                "127.0.0.1:" + socksPort,
+                "http://127.0.0.1:" + target + "/")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    return new String[] {String.valueOf(p.exitValue()), out};
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void socksTunnelsThroughTheGatewayUnderThePolicy(String transport) throws Exception {
+    int socksPort = freePort();
+    Path log = tmp.resolve("socks-" + transport + ".log");
+    List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED"));
+    cmd.add("-Dquarkus.management.port=0");
+    cmd.addAll(List.of("-jar", runner().toString(), "socks", "--data-dir", clientData.toString()));
+    cmd.addAll(List.of("--key", key.toString(), "--listen", "127.0.0.1:" + socksPort));
+    if (transport.equals("tcp")) {
+      cmd.add("--tcp");
+    }
+    cmd.add("127.0.0.1:" + port);
+    Process socks =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    sshs.add(socks);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.readString(log).contains("alknet socks: listening")) {
+      if (!socks.isAlive() || System.nanoTime() > deadline) {
+        throw new AssertionError("alknet socks did not start:\n" + Files.readString(log));
+      }
+      Thread.sleep(100);
+    }
+    String[] ok = curlSocks(socksPort, allowed.getAddress().getPort());
+    assertEquals("0", ok[0], ok[1]);
+    assertEquals(PAGE, ok[1]);
+    String[] denied = curlSocks(socksPort, forbidden.getAddress().getPort());
+    assertEquals("97", denied[0], "curl: SOCKS connection failed: " + denied[1]);
+    assertTrue(
+        denied[1].contains("(2)") || denied[1].toLowerCase().contains("not allowed"), denied[1]);
+    // the tunnel still works after a denial
+    assertEquals(PAGE, curlSocks(socksPort, allowed.getAddress().getPort())[1]);
+    socks.destroy();
+    assertTrue(socks.waitFor(20, TimeUnit.SECONDS));
+  }
 }
