@@ -15,12 +15,8 @@ import org.apache.sshd.common.io.IoServiceEventListener;
  * addresses MINA's {@code SshServer.start()} asks for; sessions arrive through {@link #serve}, one
  * per stream the endpoint hands over.
  *
- * <p>Server sessions speak second: their output (the SSH identification line and KEXINIT MINA
- * writes at once) is held until the client's first bytes arrive. SSH clients send their
- * identification without waiting (RFC 4253 §4.2 lets both sides send at once), so nothing is
- * delayed in practice, and it works around the endpoint's TLS/TCP client ({@code alknet bridge
- * --tcp}), which installs its stream only after the handshake and so drops bytes a server sends
- * right after it. Over QUIC the stream only exists once the client has sent on it anyway.
+ * <p>The server speaks at once (its identification line and KEXINIT), as RFC 4253 §4.2 allows;
+ * clients such as ssh-audit wait for it before they send anything.
  */
 public final class StreamIoAcceptor extends StreamIoService implements IoAcceptor {
 
@@ -55,7 +51,7 @@ public final class StreamIoAcceptor extends StreamIoService implements IoAccepto
         throw e;
       }
     }
-    StreamIoSession session = new StreamIoSession(this, duplex, local, remote, local, true);
+    StreamIoSession session = new StreamIoSession(this, duplex, local, remote, local);
     register(session);
     try {
       session.start();

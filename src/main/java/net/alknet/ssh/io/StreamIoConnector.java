@@ -47,7 +47,7 @@ public final class StreamIoConnector extends StreamIoService implements IoConnec
       if (listener != null) {
         listener.connectionEstablished(this, localAddress, context, target);
       }
-      session = new StreamIoSession(this, duplex, localAddress, target, null, false);
+      session = new StreamIoSession(this, duplex, localAddress, target, null);
       if (context != null) {
         session.setAttribute(AttributeRepository.class, context);
       }

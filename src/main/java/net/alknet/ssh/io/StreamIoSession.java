@@ -48,9 +48,6 @@ import org.jboss.logging.Logger;
  *       reaches back to the forwarded sockets.
  * </ul>
  *
- * <p>A session may hold its output until the peer's first bytes arrive (server sessions do, see
- * {@link StreamIoAcceptor}); writes are queued meanwhile.
- *
  * <p>Bounds: at most {@link Limits#maxQueuedBytes} of output may wait. More means the peer keeps
  * asking for replies but does not read them; the session is then closed.
  *
@@ -111,17 +108,14 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
   private StreamWriteFuture finish;
   private boolean stopped;
   private boolean readSuspended;
-  private boolean outputHeld;
 
   StreamIoSession(
       StreamIoService service,
       Duplex duplex,
       SocketAddress localAddress,
       SocketAddress remoteAddress,
-      SocketAddress acceptanceAddress,
-      boolean holdOutputUntilInput) {
+      SocketAddress acceptanceAddress) {
     this.service = service;
-    this.outputHeld = holdOutputUntilInput;
     this.handler = service.handler();
     this.limits = service.limits();
     this.duplex = Objects.requireNonNull(duplex, "duplex");
@@ -210,7 +204,6 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
           LOG.debugf("%s: the peer finished its side", this);
           break;
         }
-        releaseOutput();
         handler.messageReceived(this, new ByteArrayBuffer(chunk, 0, n));
       }
     } catch (InterruptedException | InterruptedIOException e) {
@@ -264,19 +257,6 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
       throw new InterruptedException(e.getMessage());
     } catch (IOException e) {
       // Not completed in time: the caller closes at once.
-    }
-  }
-
-  /** The peer has spoken: output may flow (see {@link StreamIoAcceptor}). */
-  private void releaseOutput() {
-    lock.lock();
-    try {
-      if (outputHeld) {
-        outputHeld = false;
-        changed.signalAll();
-      }
-    } finally {
-      lock.unlock();
     }
   }
 
@@ -383,7 +363,7 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
         StreamWriteFuture next;
         lock.lock();
         try {
-          while ((queue.isEmpty() || outputHeld) && !stopped) {
+          while (queue.isEmpty() && !stopped) {
             changed.await();
           }
           if (stopped) {
