@@ -397,6 +397,91 @@ class SshIT {
     assertTrue(socks.waitFor(20, TimeUnit.SECONDS));
   }
 
+  String metrics() throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/q/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  /** The open alknet/ssh connections of one transport, from the node's metrics. */
+  double activeSsh(String transport) throws Exception {
+    String prefix = "alknet_connections_active{alpn=\"alknet/ssh\",transport=\"" + transport + "\"";
+    return metrics()
+        .lines()
+        .filter(l -> l.startsWith(prefix))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void killingSshMidTransferLeavesTheNodeHealthy(String transport) throws Exception {
+    // An endless download through -L: the transfer is in full flow when ssh is killed.
+    allowed.createContext(
+        "/endless-" + transport,
+        ex -> {
+          ex.sendResponseHeaders(200, 0);
+          byte[] chunk = new byte[64 * 1024];
+          try (var out = ex.getResponseBody()) {
+            while (true) {
+              out.write(chunk);
+            }
+          } catch (IOException gone) {
+            // the tunnel was cut
+          }
+        });
+    int local = freePort();
+    Path log = tmp.resolve("ssh-kill-" + transport + ".log");
+    Process ssh =
+        ssh(
+            transport,
+            key,
+            log,
+            "-N",
+            "-L",
+            local + ":127.0.0.1:" + allowed.getAddress().getPort());
+    awaitListening(ssh, local, log);
+    try (Socket s = new Socket("127.0.0.1", local)) {
+      s.getOutputStream()
+          .write(
+              ("GET /endless-" + transport + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      byte[] buf = new byte[64 * 1024];
+      long got = 0;
+      while (got < 8L * 1024 * 1024) {
+        int n = s.getInputStream().read(buf);
+        assertTrue(n > 0, "the download ended early");
+        got += n;
+      }
+      assertEquals(1.0, activeSsh(transport), "one ssh connection while transferring");
+      ssh.destroyForcibly(); // mid-transfer; its ProxyCommand (the bridge) sees EOF and ends
+      assertTrue(ssh.waitFor(30, TimeUnit.SECONDS));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (activeSsh(transport) > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertEquals(0.0, activeSsh(transport), "the node still holds the killed session");
+    // and the gateway still serves
+    int again = freePort();
+    Process next =
+        ssh(
+            transport,
+            key,
+            tmp.resolve("ssh-after-kill-" + transport + ".log"),
+            "-N",
+            "-L",
+            again + ":127.0.0.1:" + allowed.getAddress().getPort());
+    awaitListening(next, again, tmp.resolve("ssh-after-kill-" + transport + ".log"));
+    assertEquals(PAGE, get(again).body());
+    next.destroy();
+    assertTrue(next.waitFor(30, TimeUnit.SECONDS));
+    assertFalse(Files.readString(nodeLog).contains("\tat "), "stack trace in the node log");
+  }
+
   /**
    * Stock {@code ssh-audit} against the gateway: a local TCP port whose every connection is piped
    * into a fresh {@code alknet bridge --alpn alknet/ssh} (as ProxyCommand would).
