@@ -197,8 +197,14 @@ class SshIT {
                 "ExitOnForwardFailure=yes",
                 "-o",
                 "ProxyCommand=" + bridge));
-    cmd.addAll(List.of(extra));
+    // options first, then the destination, then (after "--") a remote command
+    List<String> args = List.of(extra);
+    int dashes = args.indexOf("--");
+    cmd.addAll(dashes < 0 ? args : args.subList(0, dashes));
     cmd.add("alknet@node");
+    if (dashes >= 0) {
+      cmd.addAll(args.subList(dashes + 1, args.size()));
+    }
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("HOME", tmp.toString());
@@ -335,10 +341,67 @@ class SshIT {
   @ValueSource(strings = {"quic", "tcp"})
   void execIsRefusedByDefault(String transport) throws Exception {
     Path log = tmp.resolve("exec-" + transport + ".log");
-    Process ssh = ssh(transport, key, log, "echo", "pwned");
+    Process ssh = ssh(transport, key, log, "--", "echo", "pwned");
     assertTrue(ssh.waitFor(90, TimeUnit.SECONDS));
     assertTrue(ssh.exitValue() != 0, Files.readString(log));
     assertFalse(Files.readString(log).contains("pwned"));
+  }
+
+  @org.junit.jupiter.api.Test
+  void execRunsForScopeSshShellWhenEnabled() throws Exception {
+    // A second node with exec on: alice holds ssh (which grants ssh:shell), bob only ssh:forward.
+    Path execData = tmp.resolve("exec-node");
+    Files.createDirectories(execData);
+    Path bob = keygen("bob");
+    Files.writeString(
+        execData.resolve("authorized_keys"),
+        "scopes=\"ssh\" "
+            + Files.readString(Path.of(key + ".pub"))
+            + "scopes=\"ssh:forward\" "
+            + Files.readString(Path.of(bob + ".pub")));
+    int execPort = freePort();
+    Path execLog = tmp.resolve("exec-node.log");
+    Process execNode =
+        new ProcessBuilder(
+                java(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-Dquarkus.management.port=0",
+                "-Dalknet.ssh.exec=true",
+                "-jar",
+                runner().toString(),
+                "serve",
+                "--data-dir",
+                execData.toString(),
+                "--port",
+                String.valueOf(execPort),
+                "--bind",
+                "127.0.0.1")
+            .redirectErrorStream(true)
+            .redirectOutput(execLog.toFile())
+            .start();
+    int mainPort = port;
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.readString(execLog).contains("alknet endpoint listening")) {
+        assertTrue(execNode.isAlive() && System.nanoTime() < deadline, Files.readString(execLog));
+        Thread.sleep(100);
+      }
+      port = execPort; // ssh(...) bridges to `port`
+      Path log = tmp.resolve("exec-on.log");
+      Process ssh = ssh("quic", key, log, "--", "echo", "hello-from-exec");
+      assertTrue(ssh.waitFor(90, TimeUnit.SECONDS));
+      assertEquals(0, ssh.exitValue(), Files.readString(log));
+      assertTrue(Files.readAllLines(log).contains("hello-from-exec"), Files.readString(log));
+      Path bobLog = tmp.resolve("exec-bob.log");
+      Process denied = ssh("tcp", bob, bobLog, "--", "echo", "pwned");
+      assertTrue(denied.waitFor(90, TimeUnit.SECONDS));
+      assertTrue(denied.exitValue() != 0, Files.readString(bobLog));
+      assertFalse(Files.readString(bobLog).contains("pwned"));
+    } finally {
+      port = mainPort;
+      execNode.destroy();
+      execNode.waitFor(30, TimeUnit.SECONDS);
+    }
   }
 
   /**
