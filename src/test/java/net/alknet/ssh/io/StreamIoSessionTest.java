@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -144,9 +145,19 @@ class StreamIoSessionTest {
     assertTrue(r.handler().closed.await(5, TimeUnit.SECONDS));
     assertTrue(pending.isDone());
     assertFalse(pending.isWritten());
-    // The peer sees what got through, then the end of the stream.
+    // The peer sees what got through, then the end of the stream (a FIN or a reset).
     InputStream in = r.peer().input();
-    assertTrue(in.readAllBytes().length < 16 * 1024, "the failed write was not delivered whole");
+    int delivered = 0;
+    try {
+      byte[] buf = new byte[4096];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        delivered += n;
+      }
+    } catch (IOException reset) {
+      // the session aborted its transport: also an end
+    }
+    assertTrue(delivered < 16 * 1024, "the failed write was delivered whole");
   }
 
   @Test
