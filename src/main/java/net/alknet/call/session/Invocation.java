@@ -57,6 +57,7 @@ final class Invocation implements AbortSignal {
 
   void respond(JsonNode output) {
     if (finished.compareAndSet(false, true)) {
+      onFinish.run();
       try {
         sink.responded(output);
       } finally {
@@ -67,6 +68,7 @@ final class Invocation implements AbortSignal {
 
   void complete() {
     if (finished.compareAndSet(false, true)) {
+      onFinish.run();
       try {
         sink.completed();
       } finally {
@@ -77,6 +79,7 @@ final class Invocation implements AbortSignal {
 
   void fail(CallError error) {
     if (finished.compareAndSet(false, true)) {
+      onFinish.run();
       try {
         sink.error(error);
       } finally {
@@ -92,8 +95,9 @@ final class Invocation implements AbortSignal {
     }
   }
 
+  // The bookkeeping (onFinish) runs before the terminal frame goes out, so a peer that has seen
+  // the frame never finds the call still counted in flight or its id still taken.
   private void done() {
-    onFinish.run();
     // A finished call's children are no longer needed (e.g. a forgotten nested call).
     for (Invocation c : children) {
       if (!c.spec.continueOnParentAbort()) {
