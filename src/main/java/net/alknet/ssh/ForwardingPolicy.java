@@ -30,6 +30,24 @@ public interface ForwardingPolicy {
    */
   Decision listen(Identity identity, String bindHost, int port);
 
+  /**
+   * A {@code direct-streamlocal@openssh.com} channel ({@code ssh -L ...:/path.sock}): may {@code
+   * identity} have the node connect to the Unix socket at {@code path}? Default: no.
+   *
+   * @param path the path exactly as the client sent it
+   */
+  default Decision connectUnix(Identity identity, String path) {
+    return Decision.deny("Unix socket forwarding is disabled");
+  }
+
+  /**
+   * A {@code streamlocal-forward@openssh.com} request ({@code ssh -R /path.sock:...}): may {@code
+   * identity} have the node listen on a Unix socket at {@code path}? Default: no.
+   */
+  default Decision listenUnix(Identity identity, String path) {
+    return Decision.deny("Unix socket forwarding is disabled");
+  }
+
   /** Refuses everything. */
   ForwardingPolicy DENY_ALL =
       new ForwardingPolicy() {

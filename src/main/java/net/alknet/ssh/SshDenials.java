@@ -18,6 +18,8 @@ final class SshDenials {
   enum Kind {
     LOCAL_FORWARD("local-forward"),
     REMOTE_FORWARD("remote-forward"),
+    LOCAL_UNIX_FORWARD("local-unix-forward"),
+    REMOTE_UNIX_FORWARD("remote-unix-forward"),
     AGENT("agent"),
     X11("x11"),
     EXEC("exec"),

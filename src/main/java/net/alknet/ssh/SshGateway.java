@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.security.KeyPair;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import net.alknet.ssh.io.Duplex;
@@ -11,7 +12,10 @@ import net.alknet.ssh.io.StreamIoAcceptor;
 import net.alknet.ssh.io.StreamIoServiceFactory;
 import net.alknet.ssh.io.StreamIoServiceFactoryFactory;
 import net.alknet.ssh.io.StreamIoSession;
+import org.apache.sshd.common.channel.ChannelFactory;
+import org.apache.sshd.common.channel.RequestHandler;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.session.ConnectionService;
 import org.apache.sshd.common.session.helpers.AbstractSession;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.ServerBuilder;
@@ -66,10 +70,12 @@ public final class SshGateway implements AutoCloseable {
 
   private final SshServer server;
   private final StreamIoAcceptor acceptor;
+  private final UnixForwarding unix;
 
-  private SshGateway(SshServer server, StreamIoAcceptor acceptor) {
+  private SshGateway(SshServer server, StreamIoAcceptor acceptor, UnixForwarding unix) {
     this.server = server;
     this.acceptor = acceptor;
+    this.unix = unix;
   }
 
   /**
@@ -88,6 +94,13 @@ public final class SshGateway implements AutoCloseable {
             .publickeyAuthenticator(new KeyAuthenticator())
             .interactiveAuthenticator(null)
             .forwardingFilter(new PolicyForwardingFilter(settings.policy(), denials));
+    UnixForwarding unix = new UnixForwarding(settings.policy(), denials);
+    List<ChannelFactory> channels = new ArrayList<>(ServerBuilder.DEFAULT_CHANNEL_FACTORIES);
+    channels.add(unix.channelFactory());
+    List<RequestHandler<ConnectionService>> global =
+        new ArrayList<>(ServerBuilder.DEFAULT_GLOBAL_REQUEST_HANDLERS);
+    global.add(unix.requestHandler());
+    builder.channelFactories(channels).globalRequestHandlers(global);
     SshServer server = builder.build();
     server.setIoServiceFactoryFactory(StreamIoServiceFactoryFactory.forServer(settings.limits()));
     try {
@@ -112,7 +125,7 @@ public final class SshGateway implements AutoCloseable {
         ((StreamIoServiceFactory) server.getIoServiceFactory())
             .sessionAcceptor()
             .orElseThrow(() -> new IOException("MINA did not create a session acceptor"));
-    return new SshGateway(server, acceptor);
+    return new SshGateway(server, acceptor, unix);
   }
 
   /**
@@ -150,5 +163,11 @@ public final class SshGateway implements AutoCloseable {
     } catch (IOException e) {
       LOG.debugf("ssh server stop: %s", e.getMessage());
     }
+    unix.close();
+  }
+
+  /** Threads now copying Unix socket forwards (for leak checks). */
+  int unixForwardThreads() {
+    return unix.activeThreads();
   }
 }

@@ -52,7 +52,13 @@ public class SshHandler implements ProtocolHandler {
     this.denials = new SshDenials(meters);
     AlknetConfig.Forward f = config.ssh().forward();
     this.policy =
-        StaticForwardingPolicy.of(f.allowDestinations(), f.allowRemotePorts().orElse(List.of()));
+        new RulesForwardingPolicy(
+            ForwardingRules.fromSettings(
+                f.allowDestinations(), f.allowRemotePorts().orElse(List.of())),
+            () ->
+                node.dynamicConfig()
+                    .map(store -> store.current().forwarding())
+                    .orElse(ForwardingRules.NONE));
   }
 
   @Override

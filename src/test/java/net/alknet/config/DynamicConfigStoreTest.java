@@ -87,6 +87,24 @@ class DynamicConfigStoreTest {
   }
 
   @Test
+  void forwardingRulesLoadAndABrokenRuleKeepsThePreviousOnes() throws Exception {
+    Files.writeString(dir.resolve("forwarding"), "connect db:5432 scopes=team\n");
+    DynamicConfigStore s = store(dir, Duration.ofSeconds(5));
+    assertTrue(s.reload().ok());
+    assertEquals(1, s.current().forwarding().size());
+    Files.writeString(
+        dir.resolve("forwarding"), "connect db:5432 scopes=team\nlisten 0 scopes=team\n");
+    var bad = s.reload();
+    assertFalse(bad.ok());
+    assertTrue(bad.message().contains("forwarding:2:"), bad.message());
+    assertEquals(1, s.current().forwarding().size());
+    assertEquals(1, s.current().generation());
+    Files.delete(dir.resolve("forwarding"));
+    assertTrue(s.reload().ok());
+    assertEquals(0, s.current().forwarding().size());
+  }
+
+  @Test
   void unchangedFilesDoNotBumpTheGeneration() throws Exception {
     Files.writeString(dir.resolve("authorized_keys"), keyLine("call", "alice") + "\n");
     store(dir, Duration.ofSeconds(5)).reload();

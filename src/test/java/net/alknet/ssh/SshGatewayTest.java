@@ -15,7 +15,15 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Duration;
@@ -39,12 +47,17 @@ import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.ChannelDirectTcpip;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
+import org.apache.sshd.client.future.DefaultOpenFuture;
+import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.kex.KexProposalOption;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
+import org.apache.sshd.common.session.ConnectionService;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -105,8 +118,19 @@ class SshGatewayTest {
     echoThread = new Thread(this::echoLoop, "test-echo");
     echoThread.setDaemon(true);
     echoThread.start();
+    sockets = Files.createTempDirectory(Path.of("/tmp"), "alk");
+    unixEcho = unixEchoServer(sockets.resolve("echo.sock"));
+    ForwardingRules socketRules =
+        ForwardingRules.parse(
+            "connect-unix "
+                + sockets
+                + "/*.sock scopes=ssh:forward\nlisten-unix "
+                + sockets
+                + "/l-*.sock scopes=ssh:forward\n");
     ForwardingPolicy policy =
-        StaticForwardingPolicy.of(List.of("127.0.0.1:" + echo.getLocalPort()), List.of());
+        new RulesForwardingPolicy(
+            ForwardingRules.fromSettings(List.of("127.0.0.1:" + echo.getLocalPort()), List.of()),
+            () -> socketRules);
     gateway =
         SshGateway.start(
             new SshGateway.Settings(HOST, policy, false, WAIT, StreamIoSession.Limits.DEFAULTS, 22),
@@ -127,6 +151,89 @@ class SshGatewayTest {
     client.stop();
     gateway.close();
     echo.close();
+    unixEcho.close();
+    try (var files = Files.list(sockets)) {
+      for (Path f : files.toList()) {
+        Files.deleteIfExists(f);
+      }
+    }
+    Files.deleteIfExists(sockets);
+  }
+
+  private Path sockets;
+  private ServerSocketChannel unixEcho;
+
+  /** An echo server on a Unix socket (the thing {@code ssh -L 8080:/path.sock} reaches). */
+  static ServerSocketChannel unixEchoServer(Path path) throws IOException {
+    ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(path));
+    Thread t =
+        new Thread(
+            () -> {
+              while (server.isOpen()) {
+                try {
+                  SocketChannel c = server.accept();
+                  Thread e =
+                      new Thread(
+                          () -> {
+                            try (c) {
+                              Channels.newInputStream(c).transferTo(Channels.newOutputStream(c));
+                            } catch (IOException ignored) {
+                              // peer went away
+                            }
+                          });
+                  e.setDaemon(true);
+                  e.start();
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            },
+            "test-unix-echo");
+    t.setDaemon(true);
+    t.start();
+    return server;
+  }
+
+  /**
+   * A {@code direct-streamlocal@openssh.com} channel, as OpenSSH's {@code ssh -L ...:/path} opens.
+   */
+  static final class DirectStreamlocal extends ChannelDirectTcpip {
+    private final String path;
+
+    DirectStreamlocal(String path) {
+      super(new SshdSocketAddress("localhost", 0), new SshdSocketAddress("localhost", 0));
+      this.path = path;
+    }
+
+    @Override
+    public synchronized OpenFuture open() throws IOException {
+      openFuture = new DefaultOpenFuture(path, futureLock);
+      Buffer b = getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_OPEN, 64);
+      b.putString(UnixForwarding.DIRECT);
+      b.putUInt(getChannelId());
+      b.putUInt(getLocalWindow().getSize());
+      b.putUInt(getLocalWindow().getPacketSize());
+      b.putString(path);
+      b.putString("");
+      b.putUInt(0);
+      writePacket(b);
+      return openFuture;
+    }
+  }
+
+  static DirectStreamlocal streamlocal(ClientSession s, String path) throws IOException {
+    DirectStreamlocal ch = new DirectStreamlocal(path);
+    s.getService(ConnectionService.class).registerChannel(ch);
+    return ch;
+  }
+
+  static Buffer globalRequest(ClientSession s, String request, String path) throws IOException {
+    Buffer b = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
+    b.putString(request);
+    b.putBoolean(true);
+    b.putString(path);
+    return s.request(request, b, WAIT);
   }
 
   private void echoLoop() {
@@ -238,6 +345,104 @@ class SshGatewayTest {
     s.close(false).await(WAIT);
     served.awaitEnd();
     assertEquals(0, gateway.activeSessions());
+  }
+
+  @Test
+  void directStreamlocalReachesAUnixSocketWithinThePolicy() throws Exception {
+    Served served = serve();
+    ClientSession s = connect(served, ALICE);
+    s.auth().verify(WAIT);
+    DirectStreamlocal ch = streamlocal(s, sockets.resolve("echo.sock").toString());
+    ch.open().verify(WAIT);
+    byte[] payload = new byte[5 * 1024 * 1024 + 3]; // more than two windows
+    new Random(7).nextBytes(payload);
+    Thread up =
+        new Thread(
+            () -> {
+              try {
+                OutputStream out = ch.getInvertedIn();
+                out.write(payload);
+                out.flush();
+              } catch (IOException e) {
+                throw new RuntimeException(e);
+              }
+            });
+    up.start();
+    byte[] back = ch.getInvertedOut().readNBytes(payload.length);
+    up.join();
+    assertArrayEquals(payload, back);
+    ch.getInvertedIn().close(); // EOF: the echo server ends, and so does the channel
+    assertEquals(-1, ch.getInvertedOut().read());
+    ch.close(false).await(WAIT);
+
+    // Outside the pattern, a traversal, another suffix; then a socket that does not exist: all
+    // refused, the session intact.
+    for (String bad :
+        List.of(
+            "/run/other.sock",
+            sockets + "/../" + sockets.getFileName() + "/echo.sock",
+            sockets + "/echo.socket")) {
+      DirectStreamlocal no = streamlocal(s, bad);
+      assertThrows(SshException.class, () -> no.open().verify(WAIT), bad);
+    }
+    assertEquals(3.0, denied("local-unix-forward"));
+    DirectStreamlocal missing = streamlocal(s, sockets.resolve("missing.sock").toString());
+    assertThrows(SshException.class, () -> missing.open().verify(WAIT));
+    DirectStreamlocal again = streamlocal(s, sockets.resolve("echo.sock").toString());
+    again.open().verify(WAIT);
+    again.close(true);
+    s.close(true);
+    served.awaitEnd();
+    awaitNoUnixThreads();
+
+    Served second = serve();
+    ClientSession b = connect(second, BOB); // no ssh:forward
+    b.auth().verify(WAIT);
+    DirectStreamlocal noScope = streamlocal(b, sockets.resolve("echo.sock").toString());
+    assertThrows(SshException.class, () -> noScope.open().verify(WAIT));
+    assertEquals(4.0, denied("local-unix-forward"));
+    b.close(true);
+    second.awaitEnd();
+  }
+
+  void awaitNoUnixThreads() throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (gateway.unixForwardThreads() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals(0, gateway.unixForwardThreads(), "socket threads left running");
+  }
+
+  @Test
+  void streamlocalForwardListensOwnerOnlyAndCleansUp() throws Exception {
+    Served served = serve();
+    ClientSession s = connect(served, ALICE);
+    s.auth().verify(WAIT);
+    Path sock = sockets.resolve("l-1.sock");
+    assertTrue(globalRequest(s, UnixForwarding.FORWARD_REQUEST, sock.toString()) != null);
+    assertTrue(Files.exists(sock));
+    assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(sock));
+    // Binding the same path twice, or a path outside listen-unix, fails.
+    assertEquals(null, globalRequest(s, UnixForwarding.FORWARD_REQUEST, sock.toString()));
+    assertEquals(
+        null,
+        globalRequest(s, UnixForwarding.FORWARD_REQUEST, sockets.resolve("other.sock").toString()));
+    assertEquals(1.0, denied("remote-unix-forward"));
+    // This client accepts no forwarded-streamlocal channel: a connection is closed, not hung.
+    try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+      assertEquals(-1, c.read(java.nio.ByteBuffer.allocate(16)));
+    }
+    assertTrue(globalRequest(s, UnixForwarding.CANCEL_REQUEST, sock.toString()) != null);
+    assertFalse(Files.exists(sock), "cancel removes the socket");
+    assertTrue(globalRequest(s, UnixForwarding.FORWARD_REQUEST, sock.toString()) != null);
+    s.close(true);
+    served.awaitEnd();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (Files.exists(sock) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertFalse(Files.exists(sock), "the session's end removes the socket");
+    awaitNoUnixThreads();
   }
 
   @Test
