@@ -63,6 +63,21 @@ public interface AlknetConfig {
     Duration authTimeout();
 
     /**
+     * How often the gateway asks an authenticated client whether it is alive ({@code
+     * keepalive@openssh.com}, like OpenSSH's {@code ClientAliveInterval}); {@code 0} for never. It
+     * also keeps idle sessions under the endpoint's idle timeout. Default {@code 60s}.
+     */
+    @WithDefault("60s")
+    Duration clientAliveInterval();
+
+    /**
+     * Unanswered keepalives after which the session is closed (OpenSSH's {@code
+     * ClientAliveCountMax}). Default {@code 3}.
+     */
+    @WithDefault("3")
+    int clientAliveCountMax();
+
+    /**
      * Run {@code exec} and {@code shell} requests as the node's own OS account, for identities
      * holding {@code ssh:shell}. Default {@code false}: refused for everyone.
      */

@@ -47,6 +47,8 @@ public final class SshGateway implements AutoCloseable {
    * @param policy forwarding decisions
    * @param exec whether exec and shell may run at all (then only with scope ssh:shell)
    * @param authTimeout time a client has to authenticate
+   * @param clientAliveInterval time between keepalive requests to a client; 0 for none
+   * @param clientAliveCountMax unanswered keepalives that end a session
    * @param limits per-session I/O limits
    * @param nominalPort the port MINA's server reports as bound (the endpoint's); nothing binds it
    */
@@ -55,9 +57,12 @@ public final class SshGateway implements AutoCloseable {
       ForwardingPolicy policy,
       boolean exec,
       Duration authTimeout,
+      Duration clientAliveInterval,
+      int clientAliveCountMax,
       StreamIoSession.Limits limits,
       int nominalPort) {
     public Settings {
+      Objects.requireNonNull(clientAliveInterval, "clientAliveInterval");
       Objects.requireNonNull(hostKey, "hostKey");
       Objects.requireNonNull(policy, "policy");
       Objects.requireNonNull(authTimeout, "authTimeout");
@@ -71,11 +76,18 @@ public final class SshGateway implements AutoCloseable {
   private final SshServer server;
   private final StreamIoAcceptor acceptor;
   private final UnixForwarding unix;
+  private final ClientAlive alive;
 
-  private SshGateway(SshServer server, StreamIoAcceptor acceptor, UnixForwarding unix) {
+  private SshGateway(
+      SshServer server, StreamIoAcceptor acceptor, UnixForwarding unix, Settings settings) {
     this.server = server;
     this.acceptor = acceptor;
     this.unix = unix;
+    this.alive =
+        new ClientAlive(
+            settings.clientAliveInterval(),
+            settings.clientAliveCountMax(),
+            () -> acceptor.getManagedSessions().values());
   }
 
   /**
@@ -125,7 +137,7 @@ public final class SshGateway implements AutoCloseable {
         ((StreamIoServiceFactory) server.getIoServiceFactory())
             .sessionAcceptor()
             .orElseThrow(() -> new IOException("MINA did not create a session acceptor"));
-    return new SshGateway(server, acceptor, unix);
+    return new SshGateway(server, acceptor, unix, settings);
   }
 
   /**
@@ -150,6 +162,26 @@ public final class SshGateway implements AutoCloseable {
         });
   }
 
+  /**
+   * Ends every session with an SSH DISCONNECT ("by application") carrying {@code reason}, which
+   * OpenSSH shows its user; does not wait. Used when the node shuts down.
+   */
+  void disconnectAll(String reason) {
+    for (org.apache.sshd.common.io.IoSession io : acceptor.getManagedSessions().values()) {
+      AbstractSession session = AbstractSession.getSession(io, true);
+      if (session == null) {
+        io.close(true);
+        continue;
+      }
+      try {
+        session.disconnect(
+            org.apache.sshd.common.SshConstants.SSH2_DISCONNECT_BY_APPLICATION, reason);
+      } catch (IOException | RuntimeException e) {
+        io.close(true);
+      }
+    }
+  }
+
   /** The number of SSH sessions running now. */
   public int activeSessions() {
     return acceptor.getManagedSessions().size();
@@ -158,6 +190,7 @@ public final class SshGateway implements AutoCloseable {
   /** Stops the server: open sessions are closed at once. */
   @Override
   public void close() {
+    alive.close();
     try {
       server.stop(true);
     } catch (IOException e) {

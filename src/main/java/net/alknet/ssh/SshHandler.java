@@ -41,7 +41,7 @@ public class SshHandler implements ProtocolHandler {
   private final Node node;
   private final SshDenials denials;
   private final ForwardingPolicy policy;
-  private Gateway gateway; // guarded by this
+  private volatile Gateway gateway; // written under this
 
   /** The running gateway and the data directory its host key came from. */
   private record Gateway(Path dataDir, SshGateway server) {}
@@ -50,6 +50,14 @@ public class SshHandler implements ProtocolHandler {
     this.config = config;
     this.node = node;
     this.denials = new SshDenials(meters);
+    io.micrometer.core.instrument.Gauge.builder("alknet.ssh.sessions", this, SshHandler::sessions)
+        .description("SSH sessions open on the gateway")
+        .register(meters);
+    io.micrometer.core.instrument.Gauge.builder("alknet.ssh.threads", this, SshHandler::threads)
+        .description(
+            "threads of the SSH gateway: one writer per session, two per Unix socket channel,"
+                + " one per Unix socket listener")
+        .register(meters);
     AlknetConfig.Forward f = config.ssh().forward();
     this.policy =
         new RulesForwardingPolicy(
@@ -109,11 +117,32 @@ public class SshHandler implements ProtocolHandler {
             policy,
             ssh.exec(),
             ssh.authTimeout(),
+            ssh.clientAliveInterval(),
+            ssh.clientAliveCountMax(),
             StreamIoSession.Limits.DEFAULTS,
             config.endpoint().port());
     gateway = new Gateway(dir, SshGateway.start(settings, denials));
     LOG.infof("ssh gateway ready: forwarding %s; exec %s", policy, ssh.exec() ? "on" : "off");
     return gateway.server();
+  }
+
+  private double sessions() {
+    Gateway g = gateway;
+    return g == null ? 0 : g.server().activeSessions();
+  }
+
+  private double threads() {
+    Gateway g = gateway;
+    return StreamIoSession.liveWriterThreads() + (g == null ? 0 : g.server().unixForwardThreads());
+  }
+
+  /** The node is stopping: every session gets a DISCONNECT saying so, then ends. */
+  @Override
+  public void shutdown() {
+    Gateway g = gateway;
+    if (g != null) {
+      g.server().disconnectAll("the node is shutting down");
+    }
   }
 
   @PreDestroy

@@ -80,6 +80,10 @@ class SshGatewayTest {
 
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final ConcurrentLinkedQueue<Duplex> dials = new ConcurrentLinkedQueue<>();
+
+  /** Keepalive interval of the gateway under test (two unanswered ones close a session). */
+  static final Duration ALIVE = Duration.ofMillis(200);
+
   SshGateway gateway;
   SshClient client;
   ServerSocket echo;
@@ -133,7 +137,8 @@ class SshGatewayTest {
             () -> socketRules);
     gateway =
         SshGateway.start(
-            new SshGateway.Settings(HOST, policy, false, WAIT, StreamIoSession.Limits.DEFAULTS, 22),
+            new SshGateway.Settings(
+                HOST, policy, false, WAIT, ALIVE, 2, StreamIoSession.Limits.DEFAULTS, 22),
             new SshDenials(meters));
     client = SshClient.setUpDefaultClient();
     client.setIoServiceFactoryFactory(
@@ -443,6 +448,110 @@ class SshGatewayTest {
     }
     assertFalse(Files.exists(sock), "the session's end removes the socket");
     awaitNoUnixThreads();
+  }
+
+  @Test
+  void shutdownSendsEverySessionADisconnectWithTheReason() throws Exception {
+    Served served = serve();
+    ClientSession s = connect(served, ALICE);
+    s.auth().verify(WAIT);
+    java.util.concurrent.CompletableFuture<String> said =
+        new java.util.concurrent.CompletableFuture<>();
+    s.addSessionListener(
+        new org.apache.sshd.common.session.SessionListener() {
+          @Override
+          public void sessionDisconnect(
+              org.apache.sshd.common.session.Session session,
+              int reason,
+              String msg,
+              String language,
+              boolean initiator) {
+            if (!initiator) {
+              said.complete(reason + " " + msg);
+            }
+          }
+        });
+    gateway.disconnectAll("the node is shutting down");
+    assertEquals(
+        SshConstants.SSH2_DISCONNECT_BY_APPLICATION + " the node is shutting down",
+        said.get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+    served.awaitEnd();
+    assertEquals(0, gateway.activeSessions());
+  }
+
+  @Test
+  void aClientThatAnswersKeepalivesStaysAndOneThatFreezesIsClosed() throws Exception {
+    Served served = serve();
+    ClientSession s = connect(served, ALICE);
+    s.auth().verify(WAIT);
+    Thread.sleep(ALIVE.toMillis() * 10); // MINA's client answers keepalive@openssh.com (failure)
+    assertTrue(s.isOpen(), "a live client was closed");
+    assertEquals(1, gateway.activeSessions());
+
+    // A client that stops reading (a vanished QUIC peer) no longer answers.
+    java.util.concurrent.CountDownLatch frozen = new java.util.concurrent.CountDownLatch(1);
+    Served second = serve();
+    MemoryDuplex end = second.clientEnd();
+    java.util.concurrent.atomic.AtomicBoolean freeze =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    dials.add(
+        new Duplex() {
+          final InputStream in =
+              new java.io.FilterInputStream(end.input()) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                  while (freeze.get()) {
+                    try {
+                      frozen.await();
+                    } catch (InterruptedException e) {
+                      throw new java.io.InterruptedIOException();
+                    }
+                  }
+                  return super.read(b, off, len);
+                }
+              };
+
+          @Override
+          public InputStream input() {
+            return in;
+          }
+
+          @Override
+          public OutputStream output() {
+            return end.output();
+          }
+
+          @Override
+          public void close() {
+            end.close();
+          }
+
+          @Override
+          public void abort() {
+            end.abort();
+          }
+        });
+    ClientSession f =
+        client
+            .connect("anyone", new InetSocketAddress("127.0.0.1", 22), null, null)
+            .verify(WAIT)
+            .getSession();
+    f.addPublicKeyIdentity(MinaKeys.toMina(ALICE));
+    f.auth().verify(WAIT);
+    assertEquals(2, gateway.activeSessions());
+    freeze.set(true);
+    second.awaitEnd(); // closed by the gateway after two unanswered keepalives
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (gateway.activeSessions() > 1 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(1, gateway.activeSessions());
+    assertTrue(s.isOpen());
+    freeze.set(false);
+    frozen.countDown();
+    f.close(true);
+    s.close(true);
+    served.awaitEnd();
   }
 
   @Test

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -57,6 +58,10 @@ class SshIT {
   Path nodeLog;
   HttpServer allowed;
   HttpServer forbidden;
+  HttpServer team;
+  Path teamKey;
+  Path sockets;
+  java.nio.channels.ServerSocketChannel unixHttp;
   final List<Process> sshs = new ArrayList<>();
 
   static Path runner() {
@@ -117,11 +122,27 @@ class SshIT {
     Files.createDirectories(clientData);
     key = keygen("alice");
     strangerKey = keygen("stranger");
+    teamKey = keygen("team");
     Files.writeString(
         data.resolve("authorized_keys"),
-        "scopes=\"ssh\" " + Files.readString(Path.of(key + ".pub")));
+        "scopes=\"ssh\" "
+            + Files.readString(Path.of(key + ".pub"))
+            + "scopes=\"team-db\" "
+            + Files.readString(Path.of(teamKey + ".pub")));
     allowed = http(PAGE);
     forbidden = http("must not be reachable");
+    team = http("the team's database");
+    // The dynamic forwarding rules: Unix sockets under one directory for ssh:forward.
+    sockets = Files.createDirectories(tmp.resolve("socks"));
+    Files.writeString(
+        data.resolve("forwarding"),
+        "connect-unix "
+            + sockets
+            + "/app-*.sock scopes=ssh:forward\n"
+            + "listen-unix "
+            + sockets
+            + "/r-*.sock scopes=ssh:forward\n");
+    unixHttp = unixHttpServer(sockets.resolve("app-1.sock"), "served on a unix socket");
     port = freePort();
     managementPort = freePort();
     remotePort = freePort();
@@ -129,6 +150,9 @@ class SshIT {
     List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED"));
     cmd.add("-Dquarkus.management.port=" + managementPort);
     cmd.add("-Dalknet.endpoint.shutdown-grace=2s");
+    // A killed QUIC client sends nothing: keepalives find it in ~4 s instead of the idle timeout.
+    cmd.add("-Dalknet.ssh.client-alive-interval=1s");
+    cmd.add("-Dalknet.ssh.client-alive-count-max=3");
     cmd.add("-Dalknet.ssh.forward.allow-destinations=127.0.0.1:" + allowed.getAddress().getPort());
     cmd.add("-Dalknet.ssh.forward.allow-remote-ports=" + remotePort);
     cmd.addAll(List.of("-jar", runner().toString(), "serve", "--data-dir", data.toString()));
@@ -156,6 +180,67 @@ class SshIT {
     }
     if (forbidden != null) {
       forbidden.stop(0);
+    }
+    if (team != null) {
+      team.stop(0);
+    }
+    try {
+      if (unixHttp != null) {
+        unixHttp.close();
+      }
+    } catch (IOException ignored) {
+      // closing
+    }
+  }
+
+  /** A one-response-per-connection HTTP server on a Unix socket. */
+  static java.nio.channels.ServerSocketChannel unixHttpServer(Path path, String body)
+      throws IOException {
+    var server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+    server.bind(java.net.UnixDomainSocketAddress.of(path));
+    Thread t =
+        new Thread(
+            () -> {
+              while (server.isOpen()) {
+                try (var c = server.accept()) {
+                  var in = java.nio.channels.Channels.newInputStream(c);
+                  String head = "";
+                  while (!head.endsWith("\r\n\r\n")) {
+                    int b = in.read();
+                    if (b < 0) {
+                      break;
+                    }
+                    head += (char) b;
+                  }
+                  byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                  var out = java.nio.channels.Channels.newOutputStream(c);
+                  out.write(
+                      ("HTTP/1.1 200 OK\r\nContent-Length: "
+                              + bytes.length
+                              + "\r\nConnection: close\r\n\r\n")
+                          .getBytes(StandardCharsets.US_ASCII));
+                  out.write(bytes);
+                } catch (IOException e) {
+                  if (!server.isOpen()) {
+                    return;
+                  }
+                }
+              }
+            },
+            "test-unix-http");
+    t.setDaemon(true);
+    t.start();
+    return server;
+  }
+
+  /** GET / over a Unix socket; the whole response. */
+  static String getUnix(Path socket) throws IOException {
+    try (var c =
+        java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+      java.nio.channels.Channels.newOutputStream(c)
+          .write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      return new String(
+          java.nio.channels.Channels.newInputStream(c).readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 
@@ -328,6 +413,122 @@ class SshIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"quic", "tcp"})
+  void unixSocketsForwardBothWaysUnderThePolicy(String transport) throws Exception {
+    // ssh -L to a Unix socket the forwarding file allows, and one it does not.
+    int local = freePort();
+    int localDenied = freePort();
+    Path log = tmp.resolve("ssh-unix-l-" + transport + ".log");
+    Process ssh =
+        ssh(
+            transport,
+            key,
+            log,
+            "-N",
+            "-L",
+            local + ":" + sockets.resolve("app-1.sock"),
+            "-L",
+            localDenied + ":" + tmp.resolve("elsewhere.sock"));
+    awaitListening(ssh, local, log);
+    assertEquals("served on a unix socket", get(local).body());
+    assertThrows(IOException.class, () -> get(localDenied));
+    assertTrue(ssh.isAlive());
+    ssh.destroy();
+    assertTrue(ssh.waitFor(30, TimeUnit.SECONDS));
+    assertTrue(
+        Files.readString(nodeLog).contains("ssh local-unix-forward " + tmp.resolve("elsewhere")),
+        Files.readString(nodeLog));
+
+    // ssh -R from a Unix socket on the node to an HTTP server on the client's side.
+    Path remote = sockets.resolve("r-" + transport + ".sock");
+    Path rlog = tmp.resolve("ssh-unix-r-" + transport + ".log");
+    Process rssh =
+        ssh(
+            transport,
+            key,
+            rlog,
+            "-N",
+            "-R",
+            remote + ":127.0.0.1:" + allowed.getAddress().getPort());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.exists(remote)) {
+      assertTrue(rssh.isAlive() && System.nanoTime() < deadline, Files.readString(rlog));
+      Thread.sleep(100);
+    }
+    String response = getUnix(remote);
+    assertTrue(response.startsWith("HTTP/1.1 200"), response);
+    assertTrue(response.endsWith(PAGE), response);
+    rssh.destroy();
+    assertTrue(rssh.waitFor(30, TimeUnit.SECONDS));
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (Files.exists(remote) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertFalse(Files.exists(remote), "the node left its socket behind");
+
+    // A socket outside listen-unix: ssh gives up (ExitOnForwardFailure).
+    Path dlog = tmp.resolve("ssh-unix-r-denied-" + transport + ".log");
+    Process denied =
+        ssh(
+            transport,
+            key,
+            dlog,
+            "-N",
+            "-R",
+            tmp.resolve("not-allowed.sock") + ":127.0.0.1:" + allowed.getAddress().getPort());
+    assertTrue(denied.waitFor(90, TimeUnit.SECONDS));
+    assertEquals(255, denied.exitValue(), Files.readString(dlog));
+    assertFalse(Files.exists(tmp.resolve("not-allowed.sock")));
+  }
+
+  /** The dynamic forwarding file grants a destination to one scope; a reload applies it at once. */
+  @org.junit.jupiter.api.Test
+  void perScopeRulesFromTheForwardingFileApplyAfterAReload() throws Exception {
+    int teamPort = team.getAddress().getPort();
+    int local = freePort();
+    Path log = tmp.resolve("ssh-team-before.log");
+    Process before = ssh("quic", teamKey, log, "-N", "-L", local + ":127.0.0.1:" + teamPort);
+    awaitListening(before, local, log);
+    assertThrows(IOException.class, () -> get(local), "no rule for team-db yet");
+    before.destroy();
+    assertTrue(before.waitFor(30, TimeUnit.SECONDS));
+
+    String rules = Files.readString(data.resolve("forwarding"));
+    Files.writeString(
+        data.resolve("forwarding"), rules + "connect 127.0.0.1:" + teamPort + " scopes=team-db\n");
+    Process reload =
+        new ProcessBuilder(
+                java(), "-jar", runner().toString(), "reload", "--data-dir", data.toString())
+            .redirectErrorStream(true)
+            .start();
+    String said = new String(reload.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(reload.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, reload.exitValue(), said);
+    // (the node's directory watcher may have loaded the file first; then reload finds it unchanged)
+    assertTrue(Files.readString(nodeLog).contains("3 forwarding rule(s)"), said);
+
+    int local2 = freePort();
+    Path log2 = tmp.resolve("ssh-team-after.log");
+    Process after = ssh("quic", teamKey, log2, "-N", "-L", local2 + ":127.0.0.1:" + teamPort);
+    awaitListening(after, local2, log2);
+    assertEquals("the team's database", get(local2).body());
+    after.destroy();
+    assertTrue(after.waitFor(30, TimeUnit.SECONDS));
+
+    // alice holds ssh (so ssh:forward) but not team-db: the rule is not hers.
+    int local3 = freePort();
+    Path log3 = tmp.resolve("ssh-team-alice.log");
+    Process alice = ssh("quic", key, log3, "-N", "-L", local3 + ":127.0.0.1:" + teamPort);
+    awaitListening(alice, local3, log3);
+    assertThrows(IOException.class, () -> get(local3));
+    alice.destroy();
+    assertTrue(alice.waitFor(30, TimeUnit.SECONDS));
+    assertTrue(
+        Files.readString(nodeLog)
+            .contains("no connect rule for the identity's scopes matches (connect to 127.0.0.1:"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
   void unauthorizedKeyIsRefused(String transport) throws Exception {
     Path log = tmp.resolve("stranger-" + transport + ".log");
     Process ssh = ssh(transport, strangerKey, log, "-N");
@@ -479,12 +680,22 @@ class SshIT {
         .sum();
   }
 
+  /** A gauge of the node's /q/metrics, summed over its tags. */
+  double gauge(String name) throws Exception {
+    return metrics()
+        .lines()
+        .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
   @ParameterizedTest
-  @ValueSource(strings = {"quic", "tcp"})
-  void killingSshMidTransferLeavesTheNodeHealthy(String transport) throws Exception {
+  @CsvSource({"quic, ssh", "tcp, ssh", "quic, bridge", "tcp, bridge"})
+  void killingSshOrTheBridgeMidTransferLeavesTheNodeHealthy(String transport, String victim)
+      throws Exception {
     // An endless download through -L: the transfer is in full flow when ssh is killed.
     allowed.createContext(
-        "/endless-" + transport,
+        "/endless-" + transport + "-" + victim,
         ex -> {
           ex.sendResponseHeaders(200, 0);
           byte[] chunk = new byte[64 * 1024];
@@ -497,7 +708,7 @@ class SshIT {
           }
         });
     int local = freePort();
-    Path log = tmp.resolve("ssh-kill-" + transport + ".log");
+    Path log = tmp.resolve("ssh-kill-" + transport + "-" + victim + ".log");
     Process ssh =
         ssh(
             transport,
@@ -510,7 +721,7 @@ class SshIT {
     try (Socket s = new Socket("127.0.0.1", local)) {
       s.getOutputStream()
           .write(
-              ("GET /endless-" + transport + " HTTP/1.1\r\nHost: x\r\n\r\n")
+              ("GET /endless-" + transport + "-" + victim + " HTTP/1.1\r\nHost: x\r\n\r\n")
                   .getBytes(StandardCharsets.US_ASCII));
       byte[] buf = new byte[64 * 1024];
       long got = 0;
@@ -520,25 +731,41 @@ class SshIT {
         got += n;
       }
       assertEquals(1.0, activeSsh(transport), "one ssh connection while transferring");
-      ssh.destroyForcibly(); // mid-transfer; its ProxyCommand (the bridge) sees EOF and ends
+      assertTrue(gauge("alknet_ssh_sessions") >= 1);
+      assertTrue(gauge("alknet_ssh_threads") >= 1);
+      if (victim.equals("ssh")) {
+        ssh.destroyForcibly(); // mid-transfer; its ProxyCommand (the bridge) sees EOF and ends
+      } else {
+        // the bridge (ssh's ProxyCommand) dies mid-transfer; ssh then ends too
+        List<ProcessHandle> bridges = ssh.toHandle().descendants().toList();
+        assertFalse(bridges.isEmpty(), "no bridge process under ssh");
+        bridges.forEach(ProcessHandle::destroyForcibly);
+      }
       assertTrue(ssh.waitFor(30, TimeUnit.SECONDS));
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (activeSsh(transport) > 0 && System.nanoTime() < deadline) {
+    while ((activeSsh(transport) > 0 || gauge("alknet_ssh_sessions") > 0)
+        && System.nanoTime() < deadline) {
       Thread.sleep(100);
     }
-    assertEquals(0.0, activeSsh(transport), "the node still holds the killed session");
+    assertEquals(0.0, activeSsh(transport), "the node still holds the killed connection");
+    assertEquals(0.0, gauge("alknet_ssh_sessions"), "the node still holds the killed session");
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (gauge("alknet_ssh_threads") > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertEquals(0.0, gauge("alknet_ssh_threads"), "threads of the killed session left running");
     // and the gateway still serves
     int again = freePort();
     Process next =
         ssh(
             transport,
             key,
-            tmp.resolve("ssh-after-kill-" + transport + ".log"),
+            tmp.resolve("ssh-after-kill-" + transport + "-" + victim + ".log"),
             "-N",
             "-L",
             again + ":127.0.0.1:" + allowed.getAddress().getPort());
-    awaitListening(next, again, tmp.resolve("ssh-after-kill-" + transport + ".log"));
+    awaitListening(next, again, tmp.resolve("ssh-after-kill-" + transport + "-" + victim + ".log"));
     assertEquals(PAGE, get(again).body());
     next.destroy();
     assertTrue(next.waitFor(30, TimeUnit.SECONDS));

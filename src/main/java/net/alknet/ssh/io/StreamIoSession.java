@@ -356,7 +356,24 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
     return write;
   }
 
+  private static final java.util.concurrent.atomic.AtomicInteger LIVE_WRITERS =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Writer threads of all sessions alive now, in this JVM (for leak checks and metrics). */
+  public static int liveWriterThreads() {
+    return LIVE_WRITERS.get();
+  }
+
   private void writeLoop() {
+    LIVE_WRITERS.incrementAndGet();
+    try {
+      writeQueue();
+    } finally {
+      LIVE_WRITERS.decrementAndGet();
+    }
+  }
+
+  private void writeQueue() {
     OutputStream out = duplex.output();
     try {
       while (true) {
