@@ -66,7 +66,7 @@ public final class StreamIoServiceFactory extends AbstractInnerCloseable
       return sockets.createConnector(handler);
     }
     if (dialer == null) {
-      throw new UnsupportedOperationException("this SSH endpoint only accepts sessions");
+      throw new IllegalStateException("this SSH endpoint only accepts sessions");
     }
     StreamIoConnector connector = new StreamIoConnector(handler, limits, dialer);
     connector.setIoServiceEventListener(eventListener);
