@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       SocksCommand.class,
       CallCommand.class,
       ReloadCommand.class,
-      StatusCommand.class
+      StatusCommand.class,
+      VaultCommand.class
     })
 public class AlknetCommand {}

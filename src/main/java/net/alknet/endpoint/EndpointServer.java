@@ -228,9 +228,17 @@ public final class EndpointServer implements AutoCloseable {
   }
 
   private Channel bindQuic(InetSocketAddress address) throws IOException {
+    // netty's default key manager only offers RSA/EC keys to BoringSSL, never an Ed25519 one (the
+    // vault-derived node key): hand such a key over with our own single-key manager.
+    String keyAlgorithm = tls.privateKey().getAlgorithm();
+    QuicSslContextBuilder builder =
+        keyAlgorithm.equals("EdDSA") || keyAlgorithm.equals("Ed25519")
+            ? QuicSslContextBuilder.forServer(
+                new TlsContexts.SingleKeyManager(tls.privateKey(), tls.chain()), null)
+            : QuicSslContextBuilder.forServer(
+                tls.privateKey(), null, tls.chain().toArray(new X509Certificate[0]));
     QuicSslContext ssl =
-        QuicSslContextBuilder.forServer(
-                tls.privateKey(), null, tls.chain().toArray(new X509Certificate[0]))
+        builder
             .trustManager(new TlsContexts.AnyClientCertificate())
             .clientAuth(options.requestClientCertificates() ? ClientAuth.OPTIONAL : ClientAuth.NONE)
             .applicationProtocols(registry.alpns(Transport.QUIC).toArray(new String[0]))

@@ -82,6 +82,18 @@ public record TlsIdentity(PrivateKey privateKey, List<X509Certificate> chain) {
     }
   }
 
+  /**
+   * A self-signed identity for a given key pair (e.g. the Ed25519 node key derived from the vault):
+   * the pin ({@link #fingerprint()}) depends only on the key, so it is the same on every start and
+   * on every machine holding the same key. Nothing is written to disk.
+   */
+  public static TlsIdentity selfSigned(KeyPair keys) {
+    X509Certificate cert =
+        Certificates.selfSigned(
+            keys, "alknet node", List.of("localhost", "127.0.0.1", "::1"), Duration.ofDays(3650));
+    return new TlsIdentity(keys.getPrivate(), List.of(cert));
+  }
+
   /** Reads a PEM certificate chain and a PEM private key. Errors name the file. */
   public static TlsIdentity fromPem(Path certificateFile, Path keyFile) throws IOException {
     List<X509Certificate> chain = new ArrayList<>();

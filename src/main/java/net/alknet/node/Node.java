@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,6 +22,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import net.alknet.auth.ConfigIdentityProvider;
+import net.alknet.auth.Fingerprints;
 import net.alknet.auth.IdentityProvider;
 import net.alknet.auth.TokenPolicy;
 import net.alknet.config.AlknetConfig;
@@ -45,10 +47,23 @@ public class Node {
 
   private static final Logger LOG = Logger.getLogger(Node.class);
 
-  /** Command-line values that win over static config. */
-  public record Overrides(Optional<Path> dataDir, OptionalInt port, Optional<String> bindAddress) {
+  /**
+   * Command-line values that win over static config.
+   *
+   * @param nodeKey the node's Ed25519 key (from the vault, {@code serve --vault}): the TLS identity
+   *     becomes a self-signed certificate for it instead of {@code <data-dir>/tls/}
+   */
+  public record Overrides(
+      Optional<Path> dataDir,
+      OptionalInt port,
+      Optional<String> bindAddress,
+      Optional<KeyPair> nodeKey) {
     public static final Overrides NONE =
         new Overrides(Optional.empty(), OptionalInt.empty(), Optional.empty());
+
+    public Overrides(Optional<Path> dataDir, OptionalInt port, Optional<String> bindAddress) {
+      this(dataDir, port, bindAddress, Optional.empty());
+    }
   }
 
   private final AlknetConfig config;
@@ -113,18 +128,24 @@ public class Node {
             new TokenPolicy(config.auth().tokenMaxAge(), config.auth().tokenMaxSkew()));
 
     this.identities = identities;
+    if (overrides.nodeKey().isPresent() && config.tls().certificate().isPresent()) {
+      throw new IOException(
+          "--vault derives the node's TLS key; unset alknet.tls.certificate to use it");
+    }
     TlsIdentity tls =
-        config.tls().certificate().isPresent()
-            ? TlsIdentity.fromPem(
-                config.tls().certificate().get(),
-                config
-                    .tls()
-                    .privateKey()
-                    .orElseThrow(
-                        () ->
-                            new IOException(
-                                "alknet.tls.certificate is set but alknet.tls.private-key is not")))
-            : TlsIdentity.loadOrGenerate(dir.resolve("tls"));
+        overrides.nodeKey().isPresent()
+            ? TlsIdentity.selfSigned(overrides.nodeKey().get())
+            : config.tls().certificate().isPresent()
+                ? TlsIdentity.fromPem(
+                    config.tls().certificate().get(),
+                    config
+                        .tls()
+                        .privateKey()
+                        .orElseThrow(
+                            () ->
+                                new IOException(
+                                    "alknet.tls.certificate is set but alknet.tls.private-key is not")))
+                : TlsIdentity.loadOrGenerate(dir.resolve("tls"));
 
     AlknetConfig.Limits l = config.limits();
     EndpointLimits limits =
@@ -154,6 +175,10 @@ public class Node {
     control = new ControlServer(dir.resolve(ControlServer.SOCKET), this);
     control.start();
     Signals.onHangup(() -> store.reload());
+    if (overrides.nodeKey().isPresent()) {
+      LOG.infof(
+          "node key %s from the vault", Fingerprints.sha256(overrides.nodeKey().get().getPublic()));
+    }
     LOG.infof("node certificate %s; data in %s", tls.fingerprint(), dir);
   }
 

@@ -1,0 +1,398 @@
+package net.alknet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import net.alknet.auth.Ed25519Keys;
+import net.alknet.endpoint.Certificates;
+import net.alknet.vault.Bip39;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The vault through the packaged CLI (VAULT-1..3, CFG-3): the same mnemonic recovered into two data
+ * directories gives two nodes with the same key, over QUIC and TLS/TCP; the secrets (mnemonic,
+ * passphrase, credential) appear in no output, log or process argument.
+ */
+class VaultIT {
+
+  @TempDir Path tmp;
+
+  private final List<String> outputs = new ArrayList<>();
+  private final List<Process> nodes = new ArrayList<>();
+
+  record Result(int exit, String out, String err) {}
+
+  @AfterEach
+  void stopNodes() {
+    nodes.forEach(Process::destroyForcibly);
+  }
+
+  Result run(byte[] stdin, String... args) throws Exception {
+    List<String> cmd = CliIT.java();
+    cmd.add("-jar");
+    cmd.add(CliIT.runner().toString());
+    cmd.addAll(List.of(args));
+    Path out = Files.createTempFile(tmp, "out", ".txt");
+    Path err = Files.createTempFile(tmp, "err", ".txt");
+    Process p =
+        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    try (var in = p.getOutputStream()) {
+      if (stdin != null) {
+        in.write(stdin);
+      }
+    }
+    if (!p.waitFor(90, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("timed out: " + String.join(" ", args));
+    }
+    Result r = new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    outputs.add(String.join(" ", cmd) + "\n" + r.out() + "\n" + r.err());
+    return r;
+  }
+
+  private Path ownerOnly(String name, String content) throws Exception {
+    Path f = tmp.resolve(name);
+    Files.createFile(
+        f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(f, content);
+    return f;
+  }
+
+  /** Starts {@code serve --vault}; returns the certificate pin it logs. */
+  private String serve(Path data, Path passphrase, int port, Path log) throws Exception {
+    List<String> cmd = CliIT.java();
+    cmd.add("-Dquarkus.management.port=0");
+    cmd.addAll(List.of("-jar", CliIT.runner().toString(), "serve", "--vault"));
+    cmd.addAll(List.of("--passphrase-file", passphrase.toString()));
+    cmd.addAll(List.of("--data-dir", data.toString()));
+    cmd.addAll(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1"));
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    nodes.add(p);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.readString(log).contains("node certificate SHA256:")) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        throw new AssertionError("node did not start:\n" + Files.readString(log));
+      }
+      Thread.sleep(100);
+    }
+    // What anyone on the machine can see of the process: its arguments.
+    outputs.add(
+        new String(
+            Files.readAllBytes(Path.of("/proc", String.valueOf(p.pid()), "cmdline")),
+            StandardCharsets.UTF_8));
+    return Files.readString(log)
+        .lines()
+        .filter(l -> l.contains("node certificate SHA256:"))
+        .findFirst()
+        .orElseThrow()
+        .replaceAll(".*node certificate (SHA256:[^;]+);.*", "$1");
+  }
+
+  @Test
+  void sameMnemonicSameNodeKeyOnTwoDataDirsAndNoSecretLeaks() throws Exception {
+    String mnemonic = new String(Bip39.generate(24, new SecureRandom()));
+    String secret = "tok_" + Long.toHexString(new SecureRandom().nextLong()) + "_secret";
+    Path mnemonicFile = ownerOnly("mnemonic.txt", mnemonic + "\n");
+    Path passA = ownerOnly("pass-a", "first passphrase 1\n");
+    Path passB = ownerOnly("pass-b", "second passphrase 2");
+    Path a = tmp.resolve("a");
+    Path b = tmp.resolve("b");
+
+    // A from a mnemonic file, B from stdin; different passphrases.
+    Result initA =
+        run(
+            null,
+            "vault",
+            "init",
+            "--recover",
+            "--mnemonic-file",
+            mnemonicFile.toString(),
+            "--passphrase-file",
+            passA.toString(),
+            "--data-dir",
+            a.toString());
+    assertEquals(0, initA.exit(), initA.err());
+    assertEquals("", initA.out());
+    Result initB =
+        run(
+            mnemonic.toUpperCase().replace(" ", "  ").getBytes(StandardCharsets.UTF_8),
+            "vault",
+            "init",
+            "--recover",
+            "--passphrase-file",
+            passB.toString(),
+            "--data-dir",
+            b.toString());
+    assertEquals(0, initB.exit(), initB.err());
+    assertEquals(
+        "rw-------",
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(a.resolve("vault"))));
+
+    // A second init is refused; so is a broken mnemonic (one clear line, exit 1).
+    Result again =
+        run(
+            mnemonic.getBytes(StandardCharsets.UTF_8),
+            "vault",
+            "init",
+            "--recover",
+            "--passphrase-file",
+            passA.toString(),
+            "--data-dir",
+            a.toString());
+    assertEquals(1, again.exit());
+    assertTrue(again.err().contains("already has a vault"), again.err());
+    String[] words = mnemonic.split(" ");
+    // A first word that breaks the checksum (most do; pick one that surely does).
+    String broken = null;
+    for (String w : Bip39.wordlist()) {
+      String candidate = w + mnemonic.substring(words[0].length());
+      try {
+        Bip39.toEntropy(candidate.toCharArray());
+      } catch (net.alknet.vault.VaultException.InvalidMnemonic e) {
+        broken = candidate;
+        break;
+      }
+    }
+    Result bad =
+        run(
+            broken.getBytes(StandardCharsets.UTF_8),
+            "vault",
+            "init",
+            "--recover",
+            "--passphrase-file",
+            passA.toString(),
+            "--data-dir",
+            tmp.resolve("c").toString());
+    assertEquals(1, bad.exit(), bad.err());
+    assertEquals(
+        "alknet: the mnemonic's checksum does not match: a word is wrong or out of order",
+        bad.err().strip());
+    assertFalse(Files.exists(tmp.resolve("c").resolve("vault")));
+
+    // Credentials: add from stdin, list names, rotate, still there.
+    String pa = passA.toString();
+    String da = a.toString();
+    Result add =
+        run(
+            (secret + "\n").getBytes(StandardCharsets.UTF_8),
+            "vault",
+            "add",
+            "github-token",
+            "--passphrase-file",
+            pa,
+            "--data-dir",
+            da);
+    assertEquals(0, add.exit(), add.err());
+    Result dup =
+        run(
+            secret.getBytes(StandardCharsets.UTF_8),
+            "vault",
+            "add",
+            "github-token",
+            "--passphrase-file",
+            pa,
+            "--data-dir",
+            da);
+    assertEquals(1, dup.exit());
+    assertTrue(dup.err().contains("--replace"), dup.err());
+    Result list = run(null, "vault", "list", "--passphrase-file", pa, "--data-dir", da);
+    assertEquals(0, list.exit(), list.err());
+    assertEquals("github-token\n", list.out());
+    Result rotate = run(null, "vault", "rotate", "--passphrase-file", pa, "--data-dir", da);
+    assertEquals(0, rotate.exit(), rotate.err());
+    assertTrue(rotate.out().contains("0 -> 1"), rotate.out());
+    Result unlock = run(null, "vault", "unlock", "--passphrase-file", pa, "--data-dir", da);
+    assertEquals(0, unlock.exit(), unlock.err());
+    assertTrue(unlock.out().contains("credential key version 1"), unlock.out());
+    assertTrue(unlock.out().contains("1 credential(s)"), unlock.out());
+
+    // Wrong passphrase, group-readable passphrase file, no terminal: clear errors.
+    Result wrong =
+        run(null, "vault", "unlock", "--passphrase-file", passB.toString(), "--data-dir", da);
+    assertEquals(1, wrong.exit());
+    assertTrue(wrong.err().startsWith("alknet: wrong passphrase for "), wrong.err());
+    Path loose = tmp.resolve("loose");
+    Files.writeString(loose, "first passphrase 1\n");
+    Files.setPosixFilePermissions(loose, PosixFilePermissions.fromString("rw-r-----"));
+    Result group =
+        run(null, "vault", "list", "--passphrase-file", loose.toString(), "--data-dir", da);
+    assertEquals(1, group.exit());
+    assertTrue(group.err().contains("chmod 600"), group.err());
+    Result noTty = run(null, "vault", "list", "--data-dir", da);
+    assertEquals(1, noTty.exit());
+    assertTrue(noTty.err().contains("use --passphrase-file"), noTty.err());
+
+    // pubkey: the same public key from both vaults.
+    Result pubA = run(null, "vault", "pubkey", "--passphrase-file", pa, "--data-dir", da);
+    Result pubB =
+        run(
+            null,
+            "vault",
+            "pubkey",
+            "--passphrase-file",
+            passB.toString(),
+            "--data-dir",
+            b.toString());
+    assertEquals(0, pubA.exit(), pubA.err());
+    assertTrue(pubA.out().startsWith("ssh-ed25519 "), pubA.out());
+    assertEquals(pubA.out(), pubB.out());
+    Result other =
+        run(
+            null,
+            "vault",
+            "pubkey",
+            "--path",
+            "m/74'/2'/0'",
+            "--passphrase-file",
+            pa,
+            "--data-dir",
+            da);
+    assertEquals(0, other.exit(), other.err());
+    assertFalse(other.out().split(" ")[1].equals(pubA.out().split(" ")[1]));
+    Result badPath =
+        run(null, "vault", "pubkey", "--path", "m/74/0", "--passphrase-file", pa, "--data-dir", da);
+    assertEquals(1, badPath.exit());
+    assertTrue(badPath.err().contains("hardened"), badPath.err());
+
+    // Two nodes, two data dirs, one mnemonic: one node key.
+    int portA = CliIT.freePort();
+    int portB = CliIT.freePort();
+    Path logA = tmp.resolve("a.log");
+    Path logB = tmp.resolve("b.log");
+    String fpA = serve(a, passA, portA, logA);
+    String fpB = serve(b, passB, portB, logB);
+    assertEquals(fpA, fpB);
+    String expected = Certificates.fingerprint(Ed25519Keys.parseSshPublicKey(pubA.out().strip()));
+    assertEquals(expected, fpA);
+    String nodeKey = pubA.err().replaceAll("(?s).*fingerprint (SHA256:\\S+).*", "$1");
+    assertTrue(Files.readString(logA).contains("node key " + nodeKey + " from the vault"));
+    Result status = run(null, "status", "--data-dir", da);
+    assertTrue(status.out().contains("certificate  " + fpA), status.out());
+
+    // The derived key really serves TLS, over QUIC and TCP, pinned by that fingerprint.
+    Path client = tmp.resolve("client");
+    Result keygen = run(null, "keygen", "--data-dir", client.toString(), "--comment", "it");
+    assertEquals(0, keygen.exit(), keygen.err());
+    Files.writeString(a.resolve("authorized_keys"), "scopes=\"call\" " + keygen.out());
+    assertEquals(0, run(null, "reload", "--data-dir", da).exit());
+    for (int port : List.of(portA, portB)) {
+      Result quic =
+          run(
+              "ping\n".getBytes(StandardCharsets.UTF_8),
+              "bridge",
+              "--data-dir",
+              client.toString(),
+              "--alpn",
+              "alknet/echo",
+              "127.0.0.1:" + port);
+      assertEquals(0, quic.exit(), quic.err());
+      assertEquals("ping\n", quic.out());
+      Result tcp =
+          run(
+              "pong\n".getBytes(StandardCharsets.UTF_8),
+              "bridge",
+              "--tcp",
+              "--data-dir",
+              client.toString(),
+              "--alpn",
+              "alknet/echo",
+              "127.0.0.1:" + port);
+      assertEquals(0, tcp.exit(), tcp.err());
+      assertEquals("pong\n", tcp.out());
+    }
+    String known = Files.readString(client.resolve("known_nodes"));
+    assertTrue(known.contains(fpA), known);
+
+    // The vault is not an operation: the call protocol describes none, and leaks nothing.
+    Result describe =
+        run(null, "call", "--data-dir", client.toString(), "127.0.0.1:" + portA, "sys/describe");
+    assertEquals(0, describe.exit(), describe.err());
+    assertTrue(describe.out().contains("demo/echo"), describe.out());
+    assertFalse(describe.out().toLowerCase().contains("vault"), describe.out());
+
+    // Help for every vault command, and serve's --vault.
+    for (String c : List.of("init", "unlock", "add", "remove", "list", "rotate", "pubkey")) {
+      Result h = run(null, "vault", c, "--help");
+      assertEquals(0, h.exit(), c + ": " + h.err());
+      assertTrue(h.out().contains("Usage: alknet vault " + c), h.out());
+      assertTrue(h.out().contains("--passphrase-file"), h.out());
+    }
+    assertTrue(run(null, "serve", "--help").out().contains("--vault"));
+    assertTrue(run(null, "--help").out().contains("vault"));
+
+    // A restart of node A finds the same key (nothing about it is stored in the data dir).
+    nodes.get(0).destroy();
+    assertTrue(nodes.get(0).waitFor(30, TimeUnit.SECONDS));
+    assertFalse(Files.exists(a.resolve("tls")), "a vault node writes no TLS key");
+    assertEquals(fpA, serve(a, passA, CliIT.freePort(), tmp.resolve("a2.log")));
+
+    // No secret anywhere: outputs of every command, node logs, process arguments.
+    List<String> everything = new ArrayList<>(outputs);
+    for (Path log : List.of(logA, logB, tmp.resolve("a2.log"))) {
+      everything.add(Files.readString(log));
+    }
+    List<String> forbidden =
+        new ArrayList<>(List.of(secret, "first passphrase", "second passphrase"));
+    for (int i = 0; i + 2 < words.length; i++) {
+      forbidden.add(words[i] + " " + words[i + 1] + " " + words[i + 2]);
+    }
+    for (String text : everything) {
+      String lower = text.toLowerCase();
+      for (String f : forbidden) {
+        assertFalse(lower.contains(f.toLowerCase()), "leaked '" + f + "' in:\n" + text);
+      }
+    }
+    assertFalse(Files.readString(a.resolve("vault"), StandardCharsets.ISO_8859_1).contains(secret));
+  }
+
+  @Test
+  void initShowsANewMnemonicOnceOnStdout() throws Exception {
+    Path pass = ownerOnly("pass", "p4ss");
+    Path d = tmp.resolve("fresh");
+    Result init =
+        run(
+            null,
+            "vault",
+            "init",
+            "--words",
+            "12",
+            "--passphrase-file",
+            pass.toString(),
+            "--data-dir",
+            d.toString());
+    assertEquals(0, init.exit(), init.err());
+    String mnemonic = init.out().strip();
+    assertEquals(12, mnemonic.split(" ").length);
+    assertEquals(mnemonic, new String(Bip39.normalize(mnemonic.toCharArray())));
+    assertFalse(init.err().contains(mnemonic.split(" ")[0] + " " + mnemonic.split(" ")[1]));
+    assertTrue(init.err().contains("shown only now"), init.err());
+    // Nowhere on disk in clear.
+    assertFalse(
+        Files.readString(d.resolve("vault"), StandardCharsets.ISO_8859_1).contains(mnemonic));
+    Result bad =
+        run(
+            null,
+            "vault",
+            "init",
+            "--words",
+            "13",
+            "--passphrase-file",
+            pass.toString(),
+            "--data-dir",
+            tmp.resolve("x").toString());
+    assertEquals(1, bad.exit());
+    assertTrue(bad.err().contains("--words must be"), bad.err());
+  }
+}
