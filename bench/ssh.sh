@@ -4,7 +4,7 @@
 # TLS 1.3/TCP, side by side in one run with stock OpenSSH `sshd` over plain TCP. MiB/s per tunnel,
 # the ratios alknet / sshd, and CPU seconds per GiB of every process on the path.
 #
-#   bench/ssh.sh            # ~4 minutes; rewrites the SSH gateway section of docs/benchmarks.md
+#   bench/ssh.sh            # ~5 minutes; rewrites the SSH gateway section of docs/benchmarks.md
 #   bench/ssh.sh --help     # this text
 #
 # One payload source on 127.0.0.1 (a small Python HTTP server: GET /N answers N zero bytes,
@@ -29,9 +29,10 @@
 #
 # Environment: SIZE (MiB per measured download, default 512), WARMUP (MiB per tunnel in the warm-up
 # pass, default 256), ROUNDS (default 3), CIPHERS (space-separated; one pass per cipher, each with
-# its own three tunnels; default chacha20-poly1305@openssh.com), JFR=1 (record the node and the
-# bridges with JFR, profile settings, to bench/results/ssh-*/), NO_DOCS=1 (do not touch
-# docs/benchmarks.md).
+# its own three tunnels; default "chacha20-poly1305@openssh.com aes128-gcm@openssh.com", the first
+# being what OpenSSH picks by itself), BRIDGE_JAVA_OPTS (JVM options of the bridges; the node's go
+# in ALKNET_JAVA_OPTS), JFR=1 (record the node and the bridges with JFR, profile settings, to
+# bench/results/ssh-*/), NO_DOCS=1 (do not touch docs/benchmarks.md).
 # Results go to bench/results/ (gitignored). Installs sshd (Debian package openssh-server) and curl
 # with apt-get when they are missing and this runs as root; builds the packaged node when it is
 # missing or older than a source.
@@ -53,7 +54,7 @@ esac
 SIZE=${SIZE:-512}
 WARMUP=${WARMUP:-256}
 ROUNDS=${ROUNDS:-3}
-CIPHERS=${CIPHERS:-chacha20-poly1305@openssh.com}
+CIPHERS=${CIPHERS:-chacha20-poly1305@openssh.com aes128-gcm@openssh.com}
 SSHD=/usr/sbin/sshd
 
 # ---- tools: sshd from Debian's openssh-server (and curl), installed when missing (as root)
@@ -123,12 +124,12 @@ for _ in range(100):
     break
 EOF
 }
-# await_port PORT PID WHAT LOG: waits (60 s) until 127.0.0.1:PORT accepts while PID lives.
+# await_port PORT PID WHAT LOG...: waits (60 s) until 127.0.0.1:PORT accepts while PID lives.
 await_port() {
   for _ in $(seq 600); do
     if ! kill -0 "$2" 2>/dev/null; then
-      echo "$3 stopped; its log ($4):" >&2
-      cat "$4" >&2
+      echo "$3 stopped; its log (${*:4}):" >&2
+      cat "${@:4}" >&2
       exit 1
     fi
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
@@ -250,14 +251,17 @@ tunnel() {
   HOME="$WORK" ssh -F /dev/null -i "$WORK/key" -o IdentitiesOnly=yes -o BatchMode=yes \
     -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ExitOnForwardFailure=yes \
     -o Ciphers="$cipher" -o LogLevel=DEBUG1 -E "$log" "${proxy[@]}" \
-    -N -L "$local_port:127.0.0.1:$SRC" -p "$SSHD_PORT" "$USER_NAME@127.0.0.1" </dev/null &
+    -N -L "$local_port:127.0.0.1:$SRC" -p "$SSHD_PORT" "$USER_NAME@127.0.0.1" </dev/null \
+    2>"$RUN/ssh-$name.stderr" & # ssh's stderr: the bridge's messages
   local pid=$!
   PIDS+=("$pid")
-  await_port "$local_port" "$pid" "ssh ($name)" "$log"
+  await_port "$local_port" "$pid" "ssh ($name)" "$log" "$RUN/ssh-$name.stderr"
   printf -v "LOCAL_$kind$i" '%s' "$local_port"
   printf -v "SSH_$kind$i" '%s' "$pid"
 }
 
+# io PID FIELD: a counter of /proc/PID/io (syscr: read calls, syscw: write calls); 0 when gone.
+io() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0; }
 # ticks PID...: utime+stime (clock ticks) of the processes, summed; 0 for one that is gone.
 ticks() {
   local p t=0 v
@@ -283,10 +287,11 @@ threads() {
 }
 
 # download NAME KIND INDEX MIB: one curl download through the tunnel; appends a line to runs.tsv
-# (name, kind, cipher index, bytes, seconds, server ticks, bridge ticks, ssh client ticks) and the
+# (name, kind, cipher index, bytes, seconds, server ticks, bridge ticks, ssh client ticks, read
+# calls of the ssh client, write calls of the bridge) and the
 # node's and bridge's per-thread ticks before/after to threads.tsv.
 download() {
-  local name=$1 kind=$2 i=$3 mib=$4 lp sp bp server s0 s1 b0 b1 c0 c1 got
+  local name=$1 kind=$2 i=$3 mib=$4 lp sp bp server s0 s1 b0 b1 c0 c1 r0 r1 w0 w1 got
   lp=LOCAL_$kind$i
   lp=${!lp}
   sp=SSH_$kind$i
@@ -301,6 +306,9 @@ download() {
   s0=$(ticks $server)
   b0=$(ticks $bp)
   c0=$(ticks "$sp")
+  r0=$(io "$sp" syscr)
+  w0=0
+  [ -z "$bp" ] || w0=$(io "$bp" syscw)
   got=$(curl -sS --max-time 900 -o /dev/null -w '%{size_download} %{time_total}' \
     "http://127.0.0.1:$lp/$((mib * 1024 * 1024))") ||
     { echo "curl through $kind failed" >&2; exit 1; }
@@ -308,13 +316,16 @@ download() {
   s1=$(ticks $server)
   b1=$(ticks $bp)
   c1=$(ticks "$sp")
+  r1=$(io "$sp" syscr)
+  w1=0
+  [ -z "$bp" ] || w1=$(io "$bp" syscw)
   if [ "$kind" != sshd ]; then
     { threads "$NODE_PID" "$name after node"; threads "$bp" "$name after bridge"; } >>"$RUN/threads.tsv"
   fi
   set -- $got
   [ "$1" = $((mib * 1024 * 1024)) ] || { echo "$kind: got $1 bytes, wanted $((mib * 1024 * 1024))" >&2; exit 1; }
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$kind" "$i" "$1" "$2" \
-    "$((s1 - s0))" "$((b1 - b0))" "$((c1 - c0))" >>"$RUN/runs.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$kind" "$i" "$1" "$2" \
+    "$((s1 - s0))" "$((b1 - b0))" "$((c1 - c0))" "$((r1 - r0))" "$((w1 - w0))" >>"$RUN/runs.tsv"
   awk -v b="$1" -v t="$2" 'BEGIN { printf "%.1f MiB/s (%.1f s)\n", b / 1048576 / t, t }'
 }
 
@@ -396,9 +407,12 @@ def median(xs):
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 cases = {}
-for name, kind, i, nbytes, secs, st, bt, ct in runs:
+for name, kind, i, nbytes, secs, st, bt, ct, reads, writes in runs:
     rnd = int(name.split("-")[0][1:])
-    c = cases.setdefault((kind, int(i)), {"mibps": {}, "bytes": 0, "server": 0, "bridge": 0, "client": 0})
+    c = cases.setdefault((kind, int(i)), {"mibps": {}, "bytes": 0, "server": 0, "bridge": 0, "client": 0,
+                                          "reads": 0, "writes": 0})
+    c["reads"] += int(reads)
+    c["writes"] += int(writes)
     c["mibps"][rnd] = int(nbytes) / (1 << 20) / float(secs)
     c["bytes"] += int(nbytes)
     c["server"] += int(st)
@@ -459,8 +473,8 @@ md.append(f"Run {now}, commit `{rev}`, {os.cpu_count()} CPUs ({cpu_model}) share
           f"at start, {load_end} at end{' — other work was running on this machine' if busy else ''}.")
 md.append("")
 md.append("| Cipher | Tunnel | Negotiated (kex; cipher, MAC) | MiB/s, median of rounds | MiB/s per round | "
-          "CPU s/GiB: server | bridge | ssh client | total |")
-md.append("|---|---|---|---:|---|---:|---:|---:|---:|")
+          "CPU s/GiB: server | bridge | ssh client | total | KiB per read(2) of ssh | per write(2) of the bridge |")
+md.append("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
 for i, cipher in enumerate(ciphers, 1):
     for kind, kname in KINDS:
         c = cases[(kind, i)]
@@ -468,8 +482,11 @@ for i, cipher in enumerate(ciphers, 1):
         per = ", ".join(f"{c['mibps'][r]:.1f}" for r in sorted(c["mibps"]))
         tot = c["server_per_gib"] + c["bridge_per_gib"] + c["client_per_gib"]
         bridge = f"{c['bridge_per_gib']:.2f}" if kind != "sshd" else "–"
+        rd = f"{c['bytes'] / 1024 / c['reads']:.1f}" if c["reads"] else "?"
+        wr = f"{c['bytes'] / 1024 / c['writes']:.1f}" if kind != "sshd" and c["writes"] else "–"
         md.append(f"| {cipher} | {kname} | {kex}; {cm.replace(' ', ', ')} | {median(c['mibps'].values()):.1f} | "
-                  f"{per} | {c['server_per_gib']:.2f} | {bridge} | {c['client_per_gib']:.2f} | {tot:.2f} |")
+                  f"{per} | {c['server_per_gib']:.2f} | {bridge} | {c['client_per_gib']:.2f} | {tot:.2f} | "
+                  f"{rd} | {wr} |")
 md.append("")
 md.append("| Cipher | Tunnel | MiB/s alknet / sshd: median of rounds (range) | Server CPU/GiB alknet / sshd | "
           "Total CPU/GiB alknet / sshd | Goal: ≥ 0.8× OpenSSH (median of rounds) |")
@@ -501,7 +518,9 @@ md.append("MiB/s: bytes / curl's `time_total` for one download (connect, channel
           "GiB moved; server = the node's JVM (which also serves the forwarded socket) or sshd's "
           "listener and per-connection processes; bridge = the `alknet bridge` JVM that ssh runs as "
           "ProxyCommand; ssh client = the `ssh -N -L` process. curl and the payload source are the "
-          "same for every tunnel and not counted. Thread names are Linux's (15 characters) with their "
+          "same for every tunnel and not counted. KiB per read(2)/write(2): bytes downloaded / read "
+          "system calls of the ssh client (from its TCP socket or, through the bridge, its ProxyCommand "
+          "pipe) and / write calls of the bridge (to that pipe), from /proc/PID/io. Thread names are Linux's (15 characters) with their "
           "numbers taken off.")
 section = "\n".join(md) + "\n"
 
