@@ -58,6 +58,7 @@ class SshConfigCommandTest {
     assertEquals("alknet-node1", resolved.get("hostkeyalias"));
     assertEquals("/home/u/.alknet/id_ed25519", resolved.get("identityfile"));
     assertEquals("yes", resolved.get("identitiesonly"));
+    assertEquals(SshConfigCommand.CIPHERS, resolved.get("ciphers"));
     assertTrue(
         resolved
             .get("proxycommand")
