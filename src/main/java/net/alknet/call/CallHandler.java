@@ -27,6 +27,7 @@ import net.alknet.endpoint.Connection;
 import net.alknet.endpoint.ProtocolHandler;
 import net.alknet.endpoint.Stream;
 import net.alknet.endpoint.Transport;
+import net.alknet.node.Node;
 import org.jboss.logging.Logger;
 
 /**
@@ -47,9 +48,11 @@ public class CallHandler implements ProtocolHandler {
   private final ThreadPoolExecutor workers;
   private final ScheduledThreadPoolExecutor timers;
   private final CallImports imports = new CallImports();
+  private final Node node;
   private volatile OperationRegistry registry;
 
-  public CallHandler(AlknetConfig config, @Any Instance<OperationBean> beans) {
+  public CallHandler(AlknetConfig config, Node node, @Any Instance<OperationBean> beans) {
+    this.node = node;
     this.config = config;
     this.beans = beans;
     int n = Math.max(2, config.call().workers());
@@ -107,7 +110,7 @@ public class CallHandler implements ProtocolHandler {
         ops.add(op);
       }
     }
-    ops.addAll(imports.load(config));
+    ops.addAll(imports.load(config, node.credentials()));
     OperationRegistry r = OperationRegistry.of(ops);
     LOG.infof("call operations: %s", r.all().stream().map(RegisteredOperation::name).toList());
     return r;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,7 @@ import net.alknet.endpoint.EndpointMetrics;
 import net.alknet.endpoint.KnownNodes;
 import net.alknet.endpoint.Transport;
 import net.alknet.endpoint.Trust;
+import net.alknet.vault.Credentials;
 import org.jboss.logging.Logger;
 
 /**
@@ -57,12 +59,12 @@ final class CallImports implements AutoCloseable {
   private final List<CallClient> clients = new ArrayList<>();
   private final List<EndpointClient> endpoints = new ArrayList<>();
 
-  List<RegisteredOperation> load(AlknetConfig config) {
+  List<RegisteredOperation> load(AlknetConfig config, Credentials credentials) {
     List<RegisteredOperation> ops = new ArrayList<>();
     for (Map.Entry<String, AlknetConfig.Import> e : config.call().imports().entrySet()) {
       String ns = e.getKey();
       try {
-        ops.addAll(load(ns, e.getValue(), config.dataDir()));
+        ops.addAll(load(ns, e.getValue(), config.dataDir(), credentials));
       } catch (Exception ex) {
         LOG.warnf(
             "call import %s from %s unavailable: %s",
@@ -72,8 +74,40 @@ final class CallImports implements AutoCloseable {
     return ops;
   }
 
-  private List<RegisteredOperation> load(String ns, AlknetConfig.Import imp, Path dataDir)
-      throws Exception {
+  /**
+   * What the import authenticates with: the vault credential named by {@code api-key-vault}, else
+   * the API key in {@code api-key-file}, else an AuthToken minted with the key, else nothing.
+   *
+   * @throws IllegalStateException if {@code api-key-vault} names a credential not granted
+   */
+  static String credential(AlknetConfig.Import imp, Credentials credentials, Optional<KeyPair> key)
+      throws IOException {
+    if (imp.apiKeyVault().isPresent()) {
+      String name = imp.apiKeyVault().get();
+      byte[] secret =
+          credentials
+              .secret(name)
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "api-key-vault "
+                              + name
+                              + ": no such credential granted (is the node started with"
+                              + " --vault, and was it added with `alknet vault add`?)"));
+      try {
+        return new String(secret, StandardCharsets.UTF_8).strip();
+      } finally {
+        java.util.Arrays.fill(secret, (byte) 0);
+      }
+    }
+    if (imp.apiKeyFile().isPresent()) {
+      return Files.readString(imp.apiKeyFile().get(), StandardCharsets.UTF_8).strip();
+    }
+    return key.map(k -> AuthToken.mint(k, Instant.now())).orElse(null);
+  }
+
+  private List<RegisteredOperation> load(
+      String ns, AlknetConfig.Import imp, Path dataDir, Credentials credentials) throws Exception {
     if (!EnvelopeCodec.OP_NAME.matcher(ns + "/x").matches() || ns.contains("/")) {
       throw new IllegalArgumentException("invalid import namespace '" + ns + "'");
     }
@@ -87,12 +121,7 @@ final class CallImports implements AutoCloseable {
     Path keyFile = imp.keyFile().orElse(dataDir.resolve("id_ed25519"));
     Optional<KeyPair> key =
         Files.exists(keyFile) ? Optional.of(LocalKeys.load(keyFile)) : Optional.empty();
-    String auth = null;
-    if (imp.apiKeyFile().isPresent()) {
-      auth = Files.readString(imp.apiKeyFile().get(), StandardCharsets.UTF_8).strip();
-    } else if (key.isPresent()) {
-      auth = AuthToken.mint(key.get(), Instant.now());
-    }
+    String auth = credential(imp, credentials, key);
     Trust trust =
         imp.fingerprint()
             .map(Trust::pinned)

@@ -169,6 +169,13 @@ public interface AlknetConfig {
     /** File holding an API key for the remote (owner-only); default: an AuthToken from the key. */
     Optional<Path> apiKeyFile();
 
+    /**
+     * Name of a vault credential holding the API key for the remote ({@code alknet vault add
+     * NAME}); needs {@code serve --vault}, which grants the call handler exactly the names listed
+     * here. Wins over {@link #apiKeyFile()}.
+     */
+    Optional<String> apiKeyVault();
+
     /** Ed25519 key to authenticate with; default {@code <data-dir>/id_ed25519} if present. */
     Optional<Path> keyFile();
   }

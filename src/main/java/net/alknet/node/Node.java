@@ -33,6 +33,7 @@ import net.alknet.endpoint.EndpointServer;
 import net.alknet.endpoint.HandlerRegistry;
 import net.alknet.endpoint.ProtocolHandler;
 import net.alknet.endpoint.TlsIdentity;
+import net.alknet.vault.Credentials;
 import org.jboss.logging.Logger;
 
 /**
@@ -52,17 +53,24 @@ public class Node {
    *
    * @param nodeKey the node's Ed25519 key (from the vault, {@code serve --vault}): the TLS identity
    *     becomes a self-signed certificate for it instead of {@code <data-dir>/tls/}
+   * @param credentials the vault credentials granted to the node's handlers (VAULT-1); {@link
+   *     Credentials#NONE} without a vault
    */
   public record Overrides(
       Optional<Path> dataDir,
       OptionalInt port,
       Optional<String> bindAddress,
-      Optional<KeyPair> nodeKey) {
+      Optional<KeyPair> nodeKey,
+      Credentials credentials) {
     public static final Overrides NONE =
         new Overrides(Optional.empty(), OptionalInt.empty(), Optional.empty());
 
+    public Overrides {
+      java.util.Objects.requireNonNull(credentials, "credentials");
+    }
+
     public Overrides(Optional<Path> dataDir, OptionalInt port, Optional<String> bindAddress) {
-      this(dataDir, port, bindAddress, Optional.empty());
+      this(dataDir, port, bindAddress, Optional.empty(), Credentials.NONE);
     }
   }
 
@@ -75,6 +83,7 @@ public class Node {
   private volatile ControlServer control;
   private volatile Path dataDir;
   private volatile IdentityProvider identities;
+  private volatile Credentials credentials = Credentials.NONE;
 
   public Node(
       AlknetConfig config,
@@ -108,6 +117,7 @@ public class Node {
       throw new IllegalStateException("node already started");
     }
     Path dir = dataDir(overrides.dataDir());
+    credentials = overrides.credentials();
     createPrivateDir(dir);
     dataDir = dir;
 
@@ -199,6 +209,11 @@ public class Node {
   }
 
   /** The identity provider of the running node (every protocol resolves credentials here). */
+  /** The vault credentials granted to handlers ({@code serve --vault}); none otherwise. */
+  public Credentials credentials() {
+    return credentials;
+  }
+
   public Optional<IdentityProvider> identities() {
     return Optional.ofNullable(identities);
   }
