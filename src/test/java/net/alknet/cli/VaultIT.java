@@ -71,10 +71,22 @@ class VaultIT {
 
   /** Starts {@code serve --vault}; returns the certificate pin it logs. */
   private String serve(Path data, Path passphrase, int port, Path log) throws Exception {
+    return serve(data, passphrase, port, log, List.of());
+  }
+
+  /**
+   * Starts {@code serve} ({@code --vault} unless {@code passphrase} is null) with extra system
+   * properties; returns the certificate pin it logs.
+   */
+  private String serve(Path data, Path passphrase, int port, Path log, List<String> props)
+      throws Exception {
     List<String> cmd = CliIT.java();
     cmd.add("-Dquarkus.management.port=0");
-    cmd.addAll(List.of("-jar", CliIT.runner().toString(), "serve", "--vault"));
-    cmd.addAll(List.of("--passphrase-file", passphrase.toString()));
+    cmd.addAll(props);
+    cmd.addAll(List.of("-jar", CliIT.runner().toString(), "serve"));
+    if (passphrase != null) {
+      cmd.addAll(List.of("--vault", "--passphrase-file", passphrase.toString()));
+    }
     cmd.addAll(List.of("--data-dir", data.toString()));
     cmd.addAll(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1"));
     Process p =
@@ -355,6 +367,92 @@ class VaultIT {
       }
     }
     assertFalse(Files.readString(a.resolve("vault"), StandardCharsets.ISO_8859_1).contains(secret));
+  }
+
+  /**
+   * A call import authenticates to its remote with an API key held in the vault ({@code
+   * api-key-vault}); the key shows up in no output or log of the importing node.
+   */
+  @Test
+  void aCallImportAuthenticatesWithAVaultCredential() throws Exception {
+    // The remote node, with an API key for the importer.
+    Path remote = tmp.resolve("remote");
+    Result key =
+        run(
+            null,
+            "apikey",
+            "create",
+            "importer",
+            "--scopes",
+            "call",
+            "--append",
+            "--data-dir",
+            remote.toString());
+    assertEquals(0, key.exit(), key.err());
+    String apiKey = key.out().strip();
+    outputs.remove(outputs.size() - 1); // that output is the one place the key is meant to appear
+    int remotePort = CliIT.freePort();
+    String remotePin = serve(remote, null, remotePort, tmp.resolve("remote.log"), List.of());
+
+    // The importing node: a vault holding that key, and a client allowed to call it.
+    Path local = tmp.resolve("local");
+    Path pass = ownerOnly("pass-import", "import passphrase");
+    String p = pass.toString();
+    assertEquals(
+        0, run(null, "vault", "init", "--passphrase-file", p, "--data-dir", "" + local).exit());
+    outputs.remove(outputs.size() - 1); // the new mnemonic
+    Result add =
+        run(
+            apiKey.getBytes(StandardCharsets.UTF_8),
+            "vault",
+            "add",
+            "remote-key",
+            "--passphrase-file",
+            p,
+            "--data-dir",
+            local.toString());
+    assertEquals(0, add.exit(), add.err());
+    Path client = tmp.resolve("client");
+    Result keygen = run(null, "keygen", "--data-dir", client.toString());
+    assertEquals(0, keygen.exit(), keygen.err());
+    Files.writeString(local.resolve("authorized_keys"), "scopes=\"call\" " + keygen.out());
+    List<String> imports =
+        List.of(
+            "-Dalknet.call.imports.r.target=127.0.0.1:" + remotePort,
+            "-Dalknet.call.imports.r.fingerprint=" + remotePin,
+            "-Dalknet.call.imports.r.api-key-vault=remote-key");
+
+    // A name the vault does not hold: serve refuses to start, saying which.
+    List<String> cmd = CliIT.java();
+    cmd.add("-Dquarkus.management.port=0");
+    cmd.add("-Dalknet.call.imports.r.target=127.0.0.1:" + remotePort);
+    cmd.add("-Dalknet.call.imports.r.api-key-vault=nope");
+    cmd.addAll(List.of("-jar", CliIT.runner().toString(), "serve", "--vault"));
+    cmd.addAll(List.of("--passphrase-file", p, "--data-dir", local.toString(), "--port", "0"));
+    Process refused = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String said = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(refused.waitFor(90, TimeUnit.SECONDS));
+    assertEquals(1, refused.exitValue(), said);
+    assertTrue(said.contains("no credential [nope]"), said);
+
+    int localPort = CliIT.freePort();
+    Path localLog = tmp.resolve("local.log");
+    serve(local, pass, localPort, localLog, imports);
+    Result hop =
+        run(
+            null,
+            "call",
+            "--data-dir",
+            client.toString(),
+            "127.0.0.1:" + localPort,
+            "r/demo/echo",
+            "{\"text\":\"through the vault's key\"}");
+    assertEquals(0, hop.exit(), hop.err() + "\n" + Files.readString(localLog));
+    assertTrue(hop.out().contains("through the vault's key"), hop.out());
+    outputs.add(Files.readString(localLog));
+    for (String o : outputs) {
+      assertFalse(o.contains(apiKey), "the API key leaked:\n" + o);
+    }
   }
 
   @Test
