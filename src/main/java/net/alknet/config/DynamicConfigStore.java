@@ -33,7 +33,8 @@ import org.jboss.logging.Logger;
  * directory (CFG-2, AUTH-6):
  *
  * <ul>
- *   <li>files: {@code authorized_keys} and {@code api_keys}; a missing file means "none";
+ *   <li>files: {@code authorized_keys}, {@code api_keys} and {@code git_access} ({@link
+ *       GitAccess}); a missing file means "none";
  *   <li>triggers: a file-system event in the directory (this covers a Kubernetes ConfigMap's {@code
  *       ..data} symlink swap, which renames inside the directory), a periodic content check (file
  *       systems whose events are unreliable), {@link #reload()} ({@code alknet reload}, SIGHUP);
@@ -94,13 +95,15 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
   public synchronized ReloadResult reload() {
     byte[] keysText;
     byte[] apiText;
+    byte[] gitText;
     try {
       keysText = read(AUTHORIZED_KEYS, AuthorizedKeys.MAX_FILE);
       apiText = read(API_KEYS, ApiKeys.MAX_FILE);
+      gitText = read(GitAccess.FILE, GitAccess.MAX_FILE);
     } catch (IOException e) {
       return failed(e.getMessage());
     }
-    byte[] digest = digest(keysText, apiText);
+    byte[] digest = digest(keysText, apiText, gitText);
     DynamicConfig before = current.get();
     if (before.generation() > 0 && Arrays.equals(digest, lastDigest)) {
       return new ReloadResult(true, false, before.generation(), "unchanged");
@@ -111,24 +114,27 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
     }
     List<AuthorizedKey> keys;
     List<ApiKeyEntry> apiKeys;
+    GitAccess git;
     try {
       keys = AuthorizedKeys.parse(decode(AUTHORIZED_KEYS, keysText));
       apiKeys = ApiKeys.parse(decode(API_KEYS, apiText));
+      git = GitAccess.parse(decode(GitAccess.FILE, gitText));
     } catch (ConfigFormatException | CharacterCodingException e) {
       lastFailedDigest = digest;
       return failed(e.getMessage());
     }
     DynamicConfig next =
         new DynamicConfig(
-            IdentityDirectory.of(keys, apiKeys), before.generation() + 1, clock.instant());
+            IdentityDirectory.of(keys, apiKeys), git, before.generation() + 1, clock.instant());
     current.set(next);
     lastDigest = digest;
     lastFailedDigest = new byte[0];
     reloads.increment();
     String message =
         String.format(
-            "loaded %d authorized key(s) and %d API key(s) from %s (generation %d)",
-            keys.size(), apiKeys.size(), dir, next.generation());
+            "loaded %d authorized key(s), %d API key(s) and %d git access rule(s) from %s"
+                + " (generation %d)",
+            keys.size(), apiKeys.size(), git.rules().size(), dir, next.generation());
     LOG.info(message);
     return new ReloadResult(true, true, next.generation(), message);
   }
@@ -179,12 +185,14 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
     }
   }
 
-  private static byte[] digest(byte[] a, byte[] b) {
+  private static byte[] digest(byte[]... files) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(a);
-      md.update((byte) 0);
-      md.update(b);
+      for (byte[] f : files) {
+        // Length-prefixed, so moving bytes from one file to the next changes the digest.
+        md.update(java.nio.ByteBuffer.allocate(8).putLong(f.length).array());
+        md.update(f);
+      }
       return md.digest();
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
