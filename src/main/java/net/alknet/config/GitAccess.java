@@ -233,6 +233,11 @@ public final class GitAccess {
       throw new IllegalArgumentException(
           "bad pattern '" + shorten(p) + "' (no leading, trailing or double '/')");
     }
+    for (String seg : p.split("/")) {
+      if (seg.equals("..") || seg.equals(".")) {
+        throw new IllegalArgumentException("bad pattern '" + shorten(p) + "' ('" + seg + "')");
+      }
+    }
     if (p.contains("***")) {
       throw new IllegalArgumentException("bad pattern '" + shorten(p) + "' ('***')");
     }

@@ -264,12 +264,15 @@ public final class GitEngine {
     if (rule.requireSignedPush()) {
       settings.pushCerts().require(rp, who, connectionId);
     }
-    rp.setPostReceiveHook((r, commands) -> pointUnbornHead(r.getRepository(), commands));
+    rp.setPostReceiveHook(
+        (r, commands) -> {
+          LOG.infof(
+              "[%s] push to '%s' by %s updated %s",
+              connectionId, name, who.id(), summary(commands));
+          pointUnbornHead(r.getRepository(), commands);
+        });
     try {
       rp.receive(in, out, null);
-      LOG.infof(
-          "[%s] push to '%s' by %s: %s",
-          connectionId, name, who.id(), summary(rp.getAllCommands()));
     } catch (InterruptedIOException e) {
       LOG.infof("[%s] push to '%s' interrupted; no ref changed", connectionId, name);
     } catch (IOException | RuntimeException e) {

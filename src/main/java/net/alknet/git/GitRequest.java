@@ -118,11 +118,11 @@ public record GitRequest(
       throw bad("first message too long");
     }
     for (byte b : payload) {
-      if (b != 0 && (b < 0x20 || b == 0x7f) && b != '\n') {
-        throw bad("malformed first message: control character");
-      }
       if (b < 0) {
         throw bad("malformed first message: not ASCII");
+      }
+      if (b != 0 && (b < 0x20 || b == 0x7f) && b != '\n') {
+        throw bad("malformed first message: control character");
       }
     }
     String s = new String(payload, StandardCharsets.US_ASCII);
