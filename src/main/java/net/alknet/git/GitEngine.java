@@ -54,9 +54,8 @@ public final class GitEngine {
    *
    * @param root the directory repositories live in ({@code <data-dir>/git})
    * @param packMemoryLimit bytes of delta-search window memory per pack-generation thread
-   * @param pushCerts checks push certificates for repositories that require them
    */
-  public record Settings(Path root, long packMemoryLimit, PushCertificates pushCerts) {}
+  public record Settings(Path root, long packMemoryLimit) {}
 
   private final Settings settings;
   private final Supplier<GitAccess> access;
@@ -261,8 +260,9 @@ public final class GitEngine {
     rp.setAllowNonFastForwards(!rule.denyNonFastForward());
     rp.setAllowDeletes(!rule.denyDeletes());
     rp.setRefLogIdent(new PersonIdent(who.displayName(), who.id()));
+    InputStream source = in;
     if (rule.requireSignedPush()) {
-      settings.pushCerts().require(rp, who, connectionId);
+      source = PushCertificates.require(rp, in, who, connectionId);
     }
     rp.setPostReceiveHook(
         (r, commands) -> {
@@ -272,7 +272,7 @@ public final class GitEngine {
           pointUnbornHead(r.getRepository(), commands);
         });
     try {
-      rp.receive(in, out, null);
+      rp.receive(source, out, null);
     } catch (InterruptedIOException e) {
       LOG.infof("[%s] push to '%s' interrupted; no ref changed", connectionId, name);
     } catch (IOException | RuntimeException e) {
@@ -288,7 +288,7 @@ public final class GitEngine {
       }
       b.append(c.getRefName()).append(' ').append(c.getResult());
     }
-    return b.length() == 0 ? "no ref updates" : b.toString();
+    return b.length() == 0 ? "no ref" : b.toString();
   }
 
   /**

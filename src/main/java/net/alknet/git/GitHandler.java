@@ -35,7 +35,6 @@ public class GitHandler implements ProtocolHandler {
 
   private final Node node;
   private final GitDenials denials;
-  private final PushCertificates pushCerts = new PushCertificates();
   private Engine engine; // guarded by this
 
   private record Engine(Path dataDir, GitEngine engine) {}
@@ -73,8 +72,7 @@ public class GitHandler implements ProtocolHandler {
   synchronized GitEngine engine() throws IOException {
     Path dir = node.runningDataDir().orElseThrow(() -> new IOException("the node is not running"));
     if (engine == null || !engine.dataDir().equals(dir)) {
-      GitEngine.Settings settings =
-          new GitEngine.Settings(dir.resolve("git"), PACK_MEMORY_LIMIT, pushCerts);
+      GitEngine.Settings settings = new GitEngine.Settings(dir.resolve("git"), PACK_MEMORY_LIMIT);
       GitEngine e =
           new GitEngine(
               settings,

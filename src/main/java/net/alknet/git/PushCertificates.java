@@ -1,8 +1,12 @@
 package net.alknet.git;
 
+import java.io.InputStream;
 import java.security.SecureRandom;
-import java.util.Base64;
+import java.util.HexFormat;
 import net.alknet.auth.Identity;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.transport.NonceGenerator;
+import org.eclipse.jgit.transport.PushCertificate.NonceStatus;
 import org.eclipse.jgit.transport.ReceiveCommand;
 import org.eclipse.jgit.transport.ReceivePack;
 import org.eclipse.jgit.transport.SignedPushConfig;
@@ -10,39 +14,61 @@ import org.jboss.logging.Logger;
 
 /**
  * Signed pushes (GIT-4): for a repository with {@code require-signed-push}, ReceivePack advertises
- * {@code push-cert=<nonce>} and every push must carry a push certificate whose signature is made by
- * the pushing identity's own key; otherwise every command is rejected before any ref moves.
+ * {@code push-cert=<nonce>} and every push must carry a push certificate signed by the pushing
+ * identity's own key ({@link SignedPushCheck}); otherwise every command is rejected before any ref
+ * moves.
  *
- * <p>The nonce seed is random per node process (never configured, never leaves the node); nonces
- * are HMACs of the repository and time, so a certificate cannot be replayed elsewhere or later.
+ * <p>The nonce is 128 random bits per connection: advertisement and certificate travel on the same
+ * stream, so nothing has to be remembered or derived from a seed, and a certificate cannot be
+ * replayed on another connection. The certificate itself is taken out of the stream by {@link
+ * PushCertFilter} (JGit parses only PGP certificates).
  */
-public final class PushCertificates {
+final class PushCertificates {
 
   private static final Logger LOG = Logger.getLogger(PushCertificates.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final SignedPushConfig config = new SignedPushConfig();
+  private PushCertificates() {}
 
-  public PushCertificates() {
-    byte[] seed = new byte[32];
-    new SecureRandom().nextBytes(seed);
-    config.setCertNonceSeed(Base64.getEncoder().encodeToString(seed));
-    config.setCertNonceSlopLimit(300);
-  }
+  /**
+   * Makes {@code rp} require a valid certificate from {@code who}.
+   *
+   * @return the input stream to give {@code rp} instead of {@code in}
+   */
+  static InputStream require(ReceivePack rp, InputStream in, Identity who, String connectionId) {
+    byte[] n = new byte[16];
+    RANDOM.nextBytes(n);
+    String nonce = HexFormat.of().formatHex(n);
+    SignedPushConfig config = new SignedPushConfig();
+    config.setNonceGenerator(
+        new NonceGenerator() {
+          @Override
+          public String createNonce(Repository db, long timestamp) {
+            return nonce;
+          }
 
-  /** Makes {@code rp} require a valid certificate from {@code who}. */
-  void require(ReceivePack rp, Identity who, String connectionId) {
+          @Override
+          public NonceStatus verify(
+              String received, String sent, Repository db, boolean allowSlop, int slop) {
+            return nonce.equals(received) ? NonceStatus.OK : NonceStatus.BAD;
+          }
+        });
     rp.setSignedPushConfig(config);
+    PushCertFilter filter = new PushCertFilter(in);
     rp.setPreReceiveHook(
         (r, commands) -> {
-          String problem = SignedPushCheck.problem(r.getPushCertificate(), who);
-          if (problem != null) {
-            LOG.infof("[%s] signed push refused for %s: %s", connectionId, who.id(), problem);
-            for (ReceiveCommand c : commands) {
-              if (c.getResult() == ReceiveCommand.Result.NOT_ATTEMPTED) {
-                c.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, problem);
-              }
+          String problem = SignedPushCheck.problem(filter.certificate(), nonce, who);
+          if (problem == null) {
+            LOG.infof("[%s] signed push by %s: certificate verified", connectionId, who.id());
+            return;
+          }
+          LOG.infof("[%s] signed push refused for %s: %s", connectionId, who.id(), problem);
+          for (ReceiveCommand c : commands) {
+            if (c.getResult() == ReceiveCommand.Result.NOT_ATTEMPTED) {
+              c.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, problem);
             }
           }
         });
+    return filter;
   }
 }

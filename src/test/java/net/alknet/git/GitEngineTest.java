@@ -71,9 +71,7 @@ class GitEngineTest {
   void start() throws IOException {
     root = tmp.resolve("git");
     denials = new GitDenials(meters);
-    engine =
-        new GitEngine(
-            new GitEngine.Settings(root, 16L << 20, new PushCertificates()), access::get, denials);
+    engine = new GitEngine(new GitEngine.Settings(root, 16L << 20), access::get, denials);
     who.set(identity("alice", "git"));
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     pool.execute(
@@ -318,7 +316,7 @@ class GitEngineTest {
   }
 
   static boolean hasTempPack(Path repo) throws IOException {
-    try (var s = Files.list(repo.resolve("objects/pack"))) {
+    try (var s = Files.list(repo.resolve("objects"))) {
       return s.anyMatch(p -> p.getFileName().toString().startsWith("incoming_"));
     }
   }
