@@ -489,7 +489,7 @@ class GitIT {
             "main");
     assertNotEquals(0, wrongKey.exit());
     assertTrue(wrongKey.out().contains("not by the pushing identity"), wrongKey.out());
-    Run none = ok(tmp, alice, "--git-dir", server(repo).toString(), "show-ref");
+    Run none = ok(tmp, alice, "--git-dir", server(repo).toString(), "for-each-ref");
     assertEquals("", none.out().strip());
 
     ok(
