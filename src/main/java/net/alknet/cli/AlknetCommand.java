@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       TokenCommand.class,
       ApikeyCommand.class,
       BridgeCommand.class,
+      GitRemoteCommand.class,
       SshConfigCommand.class,
       SocksCommand.class,
       CallCommand.class,

@@ -34,8 +34,8 @@ import org.jboss.logging.Logger;
  * directory (CFG-2, AUTH-6):
  *
  * <ul>
- *   <li>files: {@code authorized_keys}, {@code api_keys} and {@code forwarding}; a missing file
- *       means "none";
+ *   <li>files: {@code authorized_keys}, {@code api_keys}, {@code forwarding} and {@code git_access}
+ *       ({@link GitAccess}); a missing file means "none";
  *   <li>triggers: a file-system event in the directory (this covers a Kubernetes ConfigMap's {@code
  *       ..data} symlink swap, which renames inside the directory), a periodic content check (file
  *       systems whose events are unreliable), {@link #reload()} ({@code alknet reload}, SIGHUP);
@@ -97,14 +97,16 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
     byte[] keysText;
     byte[] apiText;
     byte[] forwardingText;
+    byte[] gitText;
     try {
       keysText = read(AUTHORIZED_KEYS, AuthorizedKeys.MAX_FILE);
       apiText = read(API_KEYS, ApiKeys.MAX_FILE);
       forwardingText = read(ForwardingRules.FILE, ForwardingRules.MAX_FILE);
+      gitText = read(GitAccess.FILE, GitAccess.MAX_FILE);
     } catch (IOException e) {
       return failed(e.getMessage());
     }
-    byte[] digest = digest(keysText, apiText, forwardingText);
+    byte[] digest = digest(keysText, apiText, forwardingText, gitText);
     DynamicConfig before = current.get();
     if (before.generation() > 0 && Arrays.equals(digest, lastDigest)) {
       return new ReloadResult(true, false, before.generation(), "unchanged");
@@ -116,10 +118,12 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
     List<AuthorizedKey> keys;
     List<ApiKeyEntry> apiKeys;
     ForwardingRules forwarding;
+    GitAccess git;
     try {
       keys = AuthorizedKeys.parse(decode(AUTHORIZED_KEYS, keysText));
       apiKeys = ApiKeys.parse(decode(API_KEYS, apiText));
       forwarding = ForwardingRules.parse(decode(ForwardingRules.FILE, forwardingText));
+      git = GitAccess.parse(decode(GitAccess.FILE, gitText));
     } catch (ConfigFormatException | CharacterCodingException e) {
       lastFailedDigest = digest;
       return failed(e.getMessage());
@@ -128,6 +132,7 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
         new DynamicConfig(
             IdentityDirectory.of(keys, apiKeys),
             forwarding,
+            git,
             before.generation() + 1,
             clock.instant());
     current.set(next);
@@ -136,9 +141,14 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
     reloads.increment();
     String message =
         String.format(
-            "loaded %d authorized key(s), %d API key(s) and %d forwarding rule(s) from %s"
-                + " (generation %d)",
-            keys.size(), apiKeys.size(), forwarding.size(), dir, next.generation());
+            "loaded %d authorized key(s), %d API key(s), %d forwarding rule(s) and %d git access"
+                + " rule(s) from %s (generation %d)",
+            keys.size(),
+            apiKeys.size(),
+            forwarding.size(),
+            git.rules().size(),
+            dir,
+            next.generation());
     LOG.info(message);
     return new ReloadResult(true, true, next.generation(), message);
   }
@@ -193,6 +203,7 @@ public final class DynamicConfigStore implements Supplier<IdentityDirectory>, Au
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       for (byte[] f : files) {
+        // Length-prefixed, so moving bytes from one file to the next changes the digest.
         md.update(java.nio.ByteBuffer.allocate(8).putLong(f.length).array());
         md.update(f);
       }

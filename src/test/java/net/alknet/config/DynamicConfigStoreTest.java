@@ -105,6 +105,32 @@ class DynamicConfigStoreTest {
   }
 
   @Test
+  void gitAccessIsPartOfTheSnapshotAndABadOneKeepsEverythingAsItWas() throws Exception {
+    Files.writeString(dir.resolve("authorized_keys"), keyLine("git", "alice") + "\n");
+    store(dir, Duration.ofSeconds(5));
+    assertTrue(store.reload().ok());
+    assertTrue(store.current().git().rules().isEmpty());
+
+    Files.writeString(dir.resolve("git_access"), "team/* read=git:read:team\n");
+    var r = store.reload();
+    assertTrue(r.ok() && r.changed(), r.message());
+    assertEquals(1, store.current().git().rules().size());
+    assertTrue(store.current().git().ruleFor("other").isEmpty());
+
+    // All or nothing: a new key plus a broken git_access changes neither.
+    Files.writeString(
+        dir.resolve("authorized_keys"),
+        keyLine("git", "alice") + "\n" + keyLine("git", "bob") + "\n");
+    Files.writeString(dir.resolve("git_access"), "team/* wirte=git:write\n");
+    r = store.reload();
+    assertFalse(r.ok());
+    assertTrue(r.message().contains("git_access:1: unknown option 'wirte'"), r.message());
+    assertEquals(1, store.get().keys().size());
+    assertEquals("git:read:team", store.current().git().rules().get(0).read().iterator().next());
+    assertEquals(2, store.current().generation());
+  }
+
+  @Test
   void unchangedFilesDoNotBumpTheGeneration() throws Exception {
     Files.writeString(dir.resolve("authorized_keys"), keyLine("call", "alice") + "\n");
     store(dir, Duration.ofSeconds(5)).reload();

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# git benchmark: `git clone` and `git push` of a generated repository (bench/gen-git-repo.sh:
+# 3000 commits, ~2300 files, ~50 MB packed) through alknet/git over QUIC and TLS/TCP (stock git
+# with bin/git-remote-alknet on its PATH) vs stock `git daemon` (git://) on loopback, in one run.
+#
+#   bench/git.sh            # ~5 minutes; rewrites the git section of docs/benchmarks.md
+#   bench/git.sh --help     # this text
+#
+# Every case runs ROUNDS times, interleaved (daemon, QUIC, TCP, daemon, ...); the report gives the
+# median wall time per case and its ratio to git daemon. Clones are `git clone --bare -q` into a
+# fresh directory; pushes go to a new repository each time (push-to-create for alknet, an empty
+# bare repository for the daemon). Where the time goes: `git ls-remote` of the same repository
+# (the fixed cost: the helper's JVM start, the QUIC/TLS handshake, the ref advertisement) and the
+# node's CPU seconds per clone (JGit's pack generation plus the transport), from /proc.
+#
+# Environment: ROUNDS (default 3), COMMITS (default 3000), NO_DOCS=1 (do not touch
+# docs/benchmarks.md). Results go to bench/results/ (gitignored).
+set -euo pipefail
+
+case "${1:-}" in
+  -h | --help)
+    sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  "") ;;
+  *)
+    echo "usage: $0 [--help]" >&2
+    exit 2
+    ;;
+esac
+
+. "$(dirname "$0")/lib.sh"
+ROUNDS=${ROUNDS:-3}
+COMMITS=${COMMITS:-3000}
+need git "apt-get install -y git"
+need ssh-keygen "apt-get install -y openssh-client"
+need python3 "apt-get install -y python3"
+need java "apt-get install -y openjdk-17-jdk-headless"
+bench_build target/quarkus-app/quarkus-run.jar
+
+RUN="$OUT/git-$STAMP"
+WORK=$(mktemp -d)
+mkdir -p "$RUN" "$WORK/node" "$WORK/client" "$WORK/daemon" "$WORK/home"
+NODE_PID=""
+DAEMON_PID=""
+cleanup() {
+  for p in $NODE_PID $DAEMON_PID; do
+    kill "$p" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 - "$@" <<'EOF'
+import socket, sys
+for _ in range(100):
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p))
+    except OSError:
+        t.close(); continue
+    u.close(); t.close(); print(p); sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+export HOME="$WORK/home" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
+export ALKNET_DATA_DIR="$WORK/client" PATH="$ROOT/bin:$PATH"
+bench_load start
+
+echo "== generating the repository ($COMMITS commits)"
+bash bench/gen-git-repo.sh "$WORK/src.git" "$COMMITS" 2>&1 | tee "$RUN/repo.txt"
+
+ssh-keygen -q -t ed25519 -N "" -C bench -f "$WORK/client/id_ed25519"
+echo "scopes=\"git\" $(cat "$WORK/client/id_ed25519.pub")" >"$WORK/node/authorized_keys"
+PORT=$(free_port)
+DPORT=$(free_port)
+while [ "$DPORT" = "$PORT" ]; do DPORT=$(free_port); done
+ALKNET_JAVA_OPTS="${ALKNET_JAVA_OPTS:-} -Dquarkus.management.port=0" \
+  bin/alknet serve --data-dir "$WORK/node" --port "$PORT" --bind 127.0.0.1 >"$RUN/node.log" 2>&1 &
+NODE_PID=$!
+git daemon --reuseaddr --listen=127.0.0.1 --port="$DPORT" --base-path="$WORK/daemon" \
+  --export-all --enable=receive-pack "$WORK/daemon" >"$RUN/daemon.log" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 150); do
+  grep -q "alknet endpoint listening" "$RUN/node.log" 2>/dev/null && break
+  kill -0 "$NODE_PID" || { cat "$RUN/node.log" >&2; exit 1; }
+  sleep 0.2
+done
+
+url() { # url CASE REPO
+  case "$1" in
+    daemon) echo "git://127.0.0.1:$DPORT/$2" ;;
+    quic) echo "alknet://127.0.0.1:$PORT/$2" ;;
+    tcp) echo "alknet+tcp://127.0.0.1:$PORT/$2" ;;
+  esac
+}
+now() { date +%s.%N; }
+diff() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+node_cpu() { awk '{print ($14 + $15) / 100}' "/proc/$NODE_PID/stat"; }
+RESULTS="$RUN/results.tsv"
+: >"$RESULTS"
+
+# The repository every clone reads: pushed once per server (not timed).
+git init -q --bare "$WORK/daemon/bench.git"
+git --git-dir="$WORK/src.git" push -q "$(url daemon bench.git)" main
+git --git-dir="$WORK/src.git" push -q "$(url quic bench)" main
+
+for round in $(seq "$ROUNDS"); do
+  for c in daemon quic tcp; do
+    # clone
+    cpu0=$(node_cpu)
+    t0=$(now)
+    git clone -q --bare "$(url "$c" bench.git)" "$WORK/clone-$c-$round"
+    t1=$(now)
+    cpu1=$(node_cpu)
+    echo -e "clone\t$c\t$round\t$(diff "$t0" "$t1")\t$(diff "$cpu0" "$cpu1")" >>"$RESULTS"
+    rm -rf "$WORK/clone-$c-$round"
+    # ls-remote: the fixed cost of one git operation
+    t0=$(now)
+    git ls-remote "$(url "$c" bench.git)" >/dev/null
+    t1=$(now)
+    echo -e "ls-remote\t$c\t$round\t$(diff "$t0" "$t1")\t0" >>"$RESULTS"
+    # push into a new repository
+    target="push-$c-$round"
+    [ "$c" = daemon ] && git init -q --bare "$WORK/daemon/$target.git"
+    cpu0=$(node_cpu)
+    t0=$(now)
+    git --git-dir="$WORK/src.git" push -q "$(url "$c" "$target")" main
+    t1=$(now)
+    cpu1=$(node_cpu)
+    echo -e "push\t$c\t$round\t$(diff "$t0" "$t1")\t$(diff "$cpu0" "$cpu1")" >>"$RESULTS"
+    echo "   round $round $c done"
+  done
+done
+bench_load end
+
+NO_DOCS=${NO_DOCS:-} bench_report "$RESULTS" "$RUN/repo.txt" "$OUT" "$LOAD_START" "$LOAD_END" "$ROUNDS" <<'PY'
+import statistics
+results, repo_txt, out, load_start, load_end, rounds = sys.argv[1:7]
+rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
+def med(op, c, col=3):
+    v = [float(r[col]) for r in rows if r[0] == op and r[1] == c]
+    return statistics.median(v) if v else float("nan")
+rev, cpu, when = run_facts()
+repo = open(repo_txt).read().strip().splitlines()[-1].replace("generated ", "")
+lines = [f"Run {when} at {rev}, {cpu}, load average {load_start} at start and {load_end} at end; "
+         f"median of {rounds} rounds. Repository: {repo.split(': ',1)[-1]}. Reproduce: `bench/git.sh`.", "",
+         "| operation | git daemon (git://) | alknet/git QUIC | ratio | alknet/git TLS/TCP | ratio |",
+         "| --- | ---: | ---: | ---: | ---: | ---: |"]
+for op in ("clone", "push", "ls-remote"):
+    d, q, t = med(op, "daemon"), med(op, "quic"), med(op, "tcp")
+    lines.append(f"| `git {op}` | {d:.2f} s | {q:.2f} s | {q/d:.2f}× | {t:.2f} s | {t/d:.2f}× |")
+lines += ["",
+          f"Node CPU per clone (JGit pack generation + TLS/QUIC + stream): QUIC {med('clone','quic',4):.2f} s, "
+          f"TLS/TCP {med('clone','tcp',4):.2f} s; per push (JGit indexing the received pack): "
+          f"QUIC {med('push','quic',4):.2f} s, TLS/TCP {med('push','tcp',4):.2f} s.", ""]
+section = "\n".join(lines) + "\n"
+publish(section, out, "git", "git", os.environ.get("NO_DOCS"))
+PY

@@ -1,0 +1,234 @@
+package net.alknet.cli;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import net.alknet.endpoint.CloseCode;
+import net.alknet.endpoint.Connection;
+import net.alknet.endpoint.EndpointClient;
+import net.alknet.endpoint.EndpointLimits;
+import net.alknet.endpoint.EndpointMetrics;
+import net.alknet.endpoint.Stream;
+import net.alknet.endpoint.Transport;
+import net.alknet.git.GitRequest;
+import net.alknet.node.Node;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code alknet git-remote}: the git remote helper behind {@code git-remote-alknet} (GIT-3), so
+ * stock git handles {@code alknet://host:port/repo} (QUIC) and {@code alknet+tcp://host:port/repo}
+ * (TLS/TCP) URLs.
+ *
+ * <p>It speaks git's remote-helper protocol with the {@code connect} capability: on {@code connect
+ * git-upload-pack} it opens an {@code alknet/git} connection, sends the first message (the git://
+ * request, with {@code version=2} when git's {@code protocol.version} is 2, the default), answers
+ * git with an empty line and then joins git's pipes to the stream, so git speaks its native
+ * protocol end to end. Authenticates like {@code alknet bridge}: {@code <data-dir>/id_ed25519} as
+ * the TLS client certificate, the node pinned in {@code <data-dir>/known_nodes}.
+ */
+@Command(
+    name = "git-remote",
+    aliases = "git-remote-alknet",
+    mixinStandardHelpOptions = true,
+    description = {
+      "git remote helper for alknet:// (QUIC) and alknet+tcp:// (TLS/TCP) URLs; git runs it as"
+          + " git-remote-alknet (bin/), e.g. for `git clone alknet://node:4433/team/app`.",
+      "Authenticates with <data-dir>/id_ed25519 as a TLS client certificate; pins the node in"
+          + " <data-dir>/known_nodes. Set ALKNET_DATA_DIR to use another data directory."
+    })
+public class GitRemoteCommand implements Callable<Integer> {
+
+  static final String SCHEME = "alknet://";
+  static final String SCHEME_TCP = "alknet+tcp://";
+  private static final int MAX_COMMAND = 1024;
+
+  @Mixin DataDirOption dataDir;
+
+  @Mixin ConnectOptions connect;
+
+  @Parameters(index = "0", paramLabel = "REMOTE", description = "The remote's name (from git).")
+  String remote;
+
+  @Parameters(
+      index = "1",
+      arity = "0..1",
+      paramLabel = "URL",
+      description = "alknet://HOST[:PORT]/REPO or alknet+tcp://HOST[:PORT]/REPO (from git).")
+  String url;
+
+  private final Node node;
+
+  public GitRemoteCommand(Node node) {
+    this.node = node;
+  }
+
+  /** A parsed remote URL. */
+  record Target(String host, int port, String path, Transport transport) {
+
+    /** Parses {@code alknet://h:p/repo}, {@code alknet+tcp://h:p/repo} or {@code h:p/repo}. */
+    static Target parse(String url, boolean tcp) {
+      String rest = url;
+      Transport t = tcp ? Transport.TCP : Transport.QUIC;
+      if (rest.startsWith(SCHEME_TCP)) {
+        rest = rest.substring(SCHEME_TCP.length());
+        t = Transport.TCP;
+      } else if (rest.startsWith(SCHEME)) {
+        rest = rest.substring(SCHEME.length());
+      } else if (rest.contains("://")) {
+        throw new CliSupport.CliException(
+            "unsupported URL '" + url + "' (expected alknet://HOST[:PORT]/REPO)");
+      }
+      int slash = rest.indexOf('/', rest.startsWith("[") ? Math.max(rest.indexOf(']'), 0) : 0);
+      if (slash <= 0 || slash == rest.length() - 1) {
+        throw new CliSupport.CliException(
+            "no repository in URL '" + url + "' (expected alknet://HOST[:PORT]/REPO)");
+      }
+      BridgeCommand.HostPort hp = BridgeCommand.HostPort.parse(rest.substring(0, slash));
+      return new Target(hp.host(), hp.port(), rest.substring(slash), t);
+    }
+
+    /** {@code host:port} as sent in the request's {@code host=} field. */
+    String authority() {
+      return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Target target = Target.parse(url != null ? url : remote, connect.tcp);
+    InputStream in = System.in;
+    OutputStream out = new FileOutputStream(FileDescriptor.out);
+    while (true) {
+      String line = readLine(in);
+      if (line == null || line.isEmpty()) {
+        return 0;
+      }
+      if (line.equals("capabilities")) {
+        write(out, "connect\n\n");
+      } else if (line.startsWith("connect ")) {
+        return connect(target, line.substring("connect ".length()), in, out);
+      } else {
+        throw new CliSupport.CliException("unsupported remote-helper command '" + line + "'");
+      }
+    }
+  }
+
+  private int connect(Target target, String serviceName, InputStream in, OutputStream out)
+      throws Exception {
+    GitRequest.Service service =
+        switch (serviceName) {
+          case "git-upload-pack" -> GitRequest.Service.UPLOAD_PACK;
+          case "git-receive-pack" -> GitRequest.Service.RECEIVE_PACK;
+          default -> throw new CliSupport.CliException("unsupported git service " + serviceName);
+        };
+    List<String> params =
+        service == GitRequest.Service.UPLOAD_PACK && protocolVersion() == 2
+            ? List.of("version=2")
+            : List.of();
+    GitRequest request =
+        new GitRequest(service, target.path(), Optional.of(target.authority()), params);
+    Path dir = node.dataDir(dataDir.value());
+    Optional<KeyPair> clientKey = connect.clientKey(dir);
+    try (EndpointClient client =
+        new EndpointClient(
+            null,
+            clientKey,
+            EndpointLimits.DEFAULTS,
+            new EndpointMetrics(new SimpleMeterRegistry()))) {
+      Connection c =
+          client.connect(
+              target.host(), target.port(), "alknet/git", connect.trust(dir), target.transport());
+      try {
+        Stream stream = c.openStream();
+        stream.output().write(request.encode());
+        write(out, "\n"); // connection established: from now on git speaks its own protocol
+        Thread up = new Thread(() -> pumpUp(in, stream), "git-remote-stdin");
+        up.setDaemon(true);
+        up.start();
+        byte[] buf = new byte[64 * 1024];
+        InputStream from = stream.input();
+        int n;
+        while ((n = from.read(buf)) >= 0) {
+          out.write(buf, 0, n);
+          out.flush();
+        }
+        return 0;
+      } catch (IOException e) {
+        throw new CliSupport.CliException(
+            "git over alknet to " + target.authority() + " failed: " + e.getMessage());
+      } finally {
+        c.close(CloseCode.NO_ERROR, "");
+      }
+    }
+  }
+
+  private static void pumpUp(InputStream in, Stream stream) {
+    try (OutputStream out = stream.output()) {
+      byte[] buf = new byte[64 * 1024];
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        out.write(buf, 0, n);
+      }
+    } catch (IOException e) {
+      // The stream closed under us: the reading side reports it.
+    }
+  }
+
+  /**
+   * git's {@code protocol.version} (command line {@code -c}, repository and user config alike, as
+   * the environment git gives its helpers carries them); 2, git's default, when unset or unknown.
+   */
+  static int protocolVersion() {
+    try {
+      Process p =
+          new ProcessBuilder("git", "config", "--get", "protocol.version")
+              .redirectErrorStream(true)
+              .start();
+      p.getOutputStream().close();
+      String v = new String(p.getInputStream().readNBytes(64), StandardCharsets.UTF_8).strip();
+      if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) {
+        return v.equals("0") ? 0 : v.equals("1") ? 1 : 2;
+      }
+      p.destroyForcibly();
+    } catch (IOException e) {
+      // no git on PATH: git itself runs us, so this does not happen in practice
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 2;
+  }
+
+  /** One LF-terminated command line, read byte by byte so nothing after it is consumed. */
+  static String readLine(InputStream in) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    int c;
+    while ((c = in.read()) >= 0 && c != '\n') {
+      if (b.size() == MAX_COMMAND) {
+        throw new CliSupport.CliException("remote-helper command too long");
+      }
+      b.write(c);
+    }
+    if (c < 0 && b.size() == 0) {
+      return null;
+    }
+    return b.toString(StandardCharsets.UTF_8);
+  }
+
+  private static void write(OutputStream out, String s) throws IOException {
+    out.write(s.getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+  }
+}

@@ -1,0 +1,326 @@
+package net.alknet.git;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import net.alknet.auth.Identity;
+import net.alknet.config.GitAccess;
+import net.alknet.git.GitRequest.Service;
+import net.alknet.git.GitRequestException.Kind;
+import org.eclipse.jgit.internal.storage.file.FileRepository;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.lib.RepositoryCache;
+import org.eclipse.jgit.storage.pack.PackConfig;
+import org.eclipse.jgit.transport.ReceiveCommand;
+import org.eclipse.jgit.transport.ReceivePack;
+import org.eclipse.jgit.transport.UploadPack;
+import org.eclipse.jgit.util.FS;
+import org.jboss.logging.Logger;
+
+/**
+ * The git server engine (GIT-1, GIT-2): reads the first message ({@link GitRequest}), validates the
+ * repository name, decides access from the identity's scopes and the {@code git_access} rules, then
+ * runs JGit's {@link UploadPack} (protocol v2 when asked, else v0/v1) or {@link ReceivePack}
+ * (atomic, push options, report-status) on the given streams.
+ *
+ * <p>Transport-free: a QUIC stream, a TLS socket or piped streams in a test drive it alike. {@link
+ * #serve} blocks (JGit's I/O is blocking) and MUST NOT run on an event loop. Refusals are written
+ * to the peer as one {@code ERR} pkt-line; internal failures are logged with the connection id and
+ * reach the peer as a generic message at most. Thread-safe: one engine serves every connection.
+ *
+ * <p>Atomicity: ReceivePack writes the incoming pack to a temporary file and updates refs only
+ * after the whole pack arrived and was checked, so a push cut off mid-pack leaves every ref as it
+ * was.
+ */
+public final class GitEngine {
+
+  private static final Logger LOG = Logger.getLogger(GitEngine.class);
+  static final String TMP = ".tmp";
+
+  /**
+   * Fixed settings.
+   *
+   * @param root the directory repositories live in ({@code <data-dir>/git})
+   * @param packMemoryLimit bytes of delta-search window memory per pack-generation thread
+   */
+  public record Settings(Path root, long packMemoryLimit) {}
+
+  private final Settings settings;
+  private final Supplier<GitAccess> access;
+  private final GitDenials denials;
+  private final ConcurrentHashMap<String, Object> createLocks = new ConcurrentHashMap<>();
+
+  public GitEngine(Settings settings, Supplier<GitAccess> access, GitDenials denials) {
+    this.settings = settings;
+    this.access = access;
+    this.denials = denials;
+  }
+
+  /** What {@link #decide} allows. */
+  enum Action {
+    UPLOAD,
+    RECEIVE,
+    CREATE_AND_RECEIVE
+  }
+
+  /**
+   * Serves one request: first message, access check, then the git service until it ends.
+   *
+   * @param who the peer's identity (anonymous if it proved none)
+   * @param connectionId for log lines
+   */
+  public void serve(InputStream in, OutputStream out, Identity who, String connectionId)
+      throws IOException {
+    GitRequest request;
+    RepoName name;
+    GitAccess.Rule rule;
+    Repository repo;
+    try {
+      request = GitRequest.read(in);
+      name = RepoName.parse(request.path());
+      rule =
+          access
+              .get()
+              .ruleFor(name.name())
+              .orElseThrow(() -> denied(request.service(), name, who, false));
+      Path dir = directory(name);
+      Action action = decide(request.service(), name, rule, exists(dir), who);
+      repo = action == Action.CREATE_AND_RECEIVE ? create(name, dir, connectionId) : open(dir);
+    } catch (GitRequestException e) {
+      denials.deny(connectionId, who.id(), e);
+      out.write(PktLine.error(e.getMessage()));
+      out.flush();
+      return;
+    }
+    try (repo) {
+      if (request.service() == Service.UPLOAD_PACK) {
+        upload(repo, request, in, out, connectionId);
+      } else {
+        receive(repo, name, rule, who, in, out, connectionId);
+      }
+    }
+  }
+
+  /**
+   * The access decision, by the rules in docs/git.md: read for upload-pack; write to push to an
+   * existing repository; create to push to a missing one. Checked before existence, so a peer
+   * without access learns nothing about which repositories exist.
+   */
+  static Action decide(
+      Service service, RepoName name, GitAccess.Rule rule, boolean exists, Identity who)
+      throws GitRequestException {
+    java.util.Set<String> held = who.scopes();
+    if (service == Service.UPLOAD_PACK) {
+      if (!GitAccess.Rule.allows(held, rule.read())) {
+        throw denied(service, name, who, false);
+      }
+      if (!exists) {
+        throw new GitRequestException(Kind.NOT_FOUND, "repository '" + name + "' not found");
+      }
+      return Action.UPLOAD;
+    }
+    if (exists) {
+      if (!GitAccess.Rule.allows(held, rule.write())) {
+        throw denied(service, name, who, false);
+      }
+      return Action.RECEIVE;
+    }
+    if (GitAccess.Rule.allows(held, rule.create())) {
+      return Action.CREATE_AND_RECEIVE;
+    }
+    if (GitAccess.Rule.allows(held, rule.write()) || GitAccess.Rule.allows(held, rule.read())) {
+      throw new GitRequestException(
+          Kind.NOT_FOUND,
+          "repository '"
+              + name
+              + "' not found (pushing creates it only for identities allowed to create it)");
+    }
+    throw denied(service, name, who, true);
+  }
+
+  private static GitRequestException denied(
+      Service service, RepoName name, Identity who, boolean create) {
+    String verb = service == Service.UPLOAD_PACK ? "read" : create ? "create" : "push to";
+    Kind kind = service == Service.UPLOAD_PACK ? Kind.READ : create ? Kind.CREATE : Kind.WRITE;
+    String whom =
+        who.isAnonymous()
+            ? "an unauthenticated peer (no authorized client key)"
+            : "identity " + who.id();
+    return new GitRequestException(
+        kind, "access denied: " + whom + " may not " + verb + " repository '" + name + "'");
+  }
+
+  /** {@code <root>/<name>.git}, checked to stay under the root. */
+  Path directory(RepoName name) throws GitRequestException {
+    Path root = settings.root().toAbsolutePath().normalize();
+    Path dir = root.resolve(name.dirName()).normalize();
+    if (!dir.startsWith(root) || dir.equals(root)) {
+      // Unreachable for a validated name; a second line of defence.
+      throw new GitRequestException(Kind.BAD_NAME, "invalid repository name");
+    }
+    return dir;
+  }
+
+  static boolean exists(Path dir) {
+    return RepositoryCache.FileKey.isGitRepository(dir.toFile(), FS.DETECTED);
+  }
+
+  private static Repository open(Path dir) throws GitRequestException {
+    try {
+      return new FileRepository(dir.toFile());
+    } catch (IOException e) {
+      LOG.warnf("cannot open repository %s: %s", dir, e.toString());
+      throw new GitRequestException(Kind.UNAVAILABLE, "repository unavailable");
+    }
+  }
+
+  /**
+   * Creates a bare repository atomically: built in {@code <root>/.tmp} and renamed into place, so
+   * nobody ever sees a half-initialised one. Concurrent first pushes to one name create it once.
+   */
+  private Repository create(RepoName name, Path dir, String connectionId)
+      throws GitRequestException {
+    Object lock = createLocks.computeIfAbsent(name.name(), k -> new Object());
+    synchronized (lock) {
+      try {
+        if (!exists(dir)) {
+          Path tmpRoot = settings.root().resolve(TMP);
+          Files.createDirectories(tmpRoot);
+          Path tmp = Files.createTempDirectory(tmpRoot, "new-");
+          try (Repository r = new FileRepository(tmp.toFile())) {
+            r.create(true);
+            RefUpdate head = r.updateRef(Constants.HEAD);
+            head.disableRefLog();
+            head.link("refs/heads/main");
+          }
+          Files.createDirectories(dir.getParent());
+          Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+          LOG.infof("[%s] created git repository '%s'", connectionId, name);
+        }
+      } catch (IOException e) {
+        LOG.warnf("[%s] cannot create repository %s: %s", connectionId, dir, e.toString());
+        throw new GitRequestException(Kind.UNAVAILABLE, "cannot create repository '" + name + "'");
+      } finally {
+        createLocks.remove(name.name(), lock);
+      }
+    }
+    return open(dir);
+  }
+
+  private PackConfig packConfig(Repository repo) {
+    PackConfig pc = new PackConfig(repo);
+    pc.setDeltaSearchMemoryLimit(settings.packMemoryLimit());
+    pc.setDeltaCacheSize(Math.min(pc.getDeltaCacheSize(), settings.packMemoryLimit()));
+    pc.setBigFileThreshold((int) Math.min(pc.getBigFileThreshold(), settings.packMemoryLimit()));
+    return pc;
+  }
+
+  private void upload(
+      Repository repo, GitRequest request, InputStream in, OutputStream out, String connectionId)
+      throws IOException {
+    UploadPack up = new UploadPack(repo);
+    up.setPackConfig(packConfig(repo));
+    if (request.wantsV2()) {
+      up.setExtraParameters(request.parameters());
+    }
+    try {
+      up.upload(in, out, null);
+    } catch (InterruptedIOException e) {
+      LOG.debugf("[%s] upload-pack interrupted: %s", connectionId, e.toString());
+    } catch (IOException | RuntimeException e) {
+      // JGit already told the peer what it may know (ERR / sideband); the cause stays here.
+      LOG.infof("[%s] upload-pack ended with an error: %s", connectionId, e.toString());
+    }
+  }
+
+  private void receive(
+      Repository repo,
+      RepoName name,
+      GitAccess.Rule rule,
+      Identity who,
+      InputStream in,
+      OutputStream out,
+      String connectionId)
+      throws IOException {
+    ReceivePack rp = new ReceivePack(repo);
+    rp.setAtomic(true);
+    rp.setAllowPushOptions(true);
+    rp.setAllowNonFastForwards(!rule.denyNonFastForward());
+    rp.setAllowDeletes(!rule.denyDeletes());
+    rp.setRefLogIdent(new PersonIdent(who.displayName(), who.id()));
+    InputStream source = in;
+    if (rule.requireSignedPush()) {
+      source = PushCertificates.require(rp, in, who, connectionId);
+    }
+    rp.setPostReceiveHook(
+        (r, commands) -> {
+          LOG.infof(
+              "[%s] push to '%s' by %s updated %s",
+              connectionId, name, who.id(), summary(commands));
+          pointUnbornHead(r.getRepository(), commands);
+        });
+    try {
+      rp.receive(source, out, null);
+    } catch (InterruptedIOException e) {
+      LOG.infof("[%s] push to '%s' interrupted; no ref changed", connectionId, name);
+    } catch (IOException | RuntimeException e) {
+      LOG.infof("[%s] push to '%s' failed: %s", connectionId, name, e.toString());
+    }
+  }
+
+  private static String summary(Collection<ReceiveCommand> commands) {
+    StringBuilder b = new StringBuilder();
+    for (ReceiveCommand c : commands) {
+      if (b.length() > 0) {
+        b.append(", ");
+      }
+      b.append(c.getRefName()).append(' ').append(c.getResult());
+    }
+    return b.length() == 0 ? "no ref" : b.toString();
+  }
+
+  /**
+   * After the first push into a repository whose HEAD names a branch that does not exist, points
+   * HEAD at a branch that was just created ({@code main}, else {@code master}, else the first), so
+   * clones check it out.
+   */
+  static void pointUnbornHead(Repository repo, Collection<ReceiveCommand> commands) {
+    try {
+      Ref head = repo.exactRef(Constants.HEAD);
+      if (head != null && head.getObjectId() != null) {
+        return;
+      }
+      Optional<String> target =
+          commands.stream()
+              .filter(c -> c.getResult() == ReceiveCommand.Result.OK)
+              .filter(c -> c.getType() == ReceiveCommand.Type.CREATE)
+              .map(ReceiveCommand::getRefName)
+              .filter(n -> n.startsWith(Constants.R_HEADS))
+              .sorted((a, b) -> Integer.compare(rank(a), rank(b)))
+              .findFirst();
+      if (target.isPresent()) {
+        RefUpdate u = repo.updateRef(Constants.HEAD);
+        u.disableRefLog();
+        u.link(target.get());
+      }
+    } catch (IOException e) {
+      LOG.warnf("cannot point HEAD of %s: %s", repo.getDirectory(), e.toString());
+    }
+  }
+
+  private static int rank(String ref) {
+    return ref.equals("refs/heads/main") ? 0 : ref.equals("refs/heads/master") ? 1 : 2;
+  }
+}

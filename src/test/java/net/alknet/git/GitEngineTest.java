@@ -1,0 +1,356 @@
+package net.alknet.git;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import net.alknet.auth.Identity;
+import net.alknet.config.GitAccess;
+import net.alknet.git.GitRequest.Service;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.TransportException;
+import org.eclipse.jgit.internal.storage.file.FileRepository;
+import org.eclipse.jgit.internal.storage.pack.PackWriter;
+import org.eclipse.jgit.lib.NullProgressMonitor;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.transport.PushResult;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.RemoteRefUpdate;
+import org.eclipse.jgit.transport.URIish;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine under JGit's own git:// client. The engine's first message is the git:// daemon
+ * request, so JGit's {@code TransportGitAnon} drives it unchanged; the socket here only carries
+ * bytes to {@link GitEngine#serve}, as an endpoint stream does in the node.
+ */
+@Timeout(120)
+class GitEngineTest {
+
+  @TempDir Path tmp;
+  Path root;
+  ServerSocket server;
+  ExecutorService pool = Executors.newCachedThreadPool();
+  final AtomicReference<Identity> who = new AtomicReference<>();
+  final AtomicReference<GitAccess> access = new AtomicReference<>(GitAccess.DEFAULT);
+  final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  final java.util.concurrent.Semaphore served = new java.util.concurrent.Semaphore(0);
+  GitDenials denials;
+  GitEngine engine;
+
+  static Identity identity(String name, String... scopes) {
+    return new Identity("SHA256:" + name, name, Set.of(scopes), Identity.Proof.CLIENT_CERTIFICATE);
+  }
+
+  @BeforeEach
+  void start() throws IOException {
+    root = tmp.resolve("git");
+    denials = new GitDenials(meters);
+    engine = new GitEngine(new GitEngine.Settings(root, 16L << 20), access::get, denials);
+    who.set(identity("alice", "git"));
+    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    pool.execute(
+        () -> {
+          while (!server.isClosed()) {
+            try {
+              Socket s = server.accept();
+              pool.execute(
+                  () -> {
+                    try (s) {
+                      engine.serve(s.getInputStream(), s.getOutputStream(), who.get(), "c-test");
+                    } catch (IOException e) {
+                      // the client went away
+                    } finally {
+                      served.release();
+                    }
+                  });
+            } catch (IOException e) {
+              return;
+            }
+          }
+        });
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    server.close();
+    pool.shutdownNow();
+  }
+
+  String url(String name) {
+    return "git://127.0.0.1:" + server.getLocalPort() + "/" + name;
+  }
+
+  Git newWorkTree(String dir) throws Exception {
+    Git git = Git.init().setDirectory(tmp.resolve(dir).toFile()).setInitialBranch("main").call();
+    return git;
+  }
+
+  static RevCommit commit(Git git, String file, String content) throws Exception {
+    Path f = git.getRepository().getWorkTree().toPath().resolve(file);
+    Files.writeString(f, content);
+    git.add().addFilepattern(file).call();
+    return git.commit().setMessage("change " + file).setSign(false).call();
+  }
+
+  static RemoteRefUpdate.Status push(Git git, String url, String refspec) throws Exception {
+    Iterable<PushResult> results =
+        git.push().setRemote(url).setRefSpecs(new RefSpec(refspec)).setAtomic(true).call();
+    RemoteRefUpdate.Status status = null;
+    for (PushResult r : results) {
+      for (RemoteRefUpdate u : r.getRemoteUpdates()) {
+        status = u.getStatus();
+      }
+    }
+    return status;
+  }
+
+  Git cloneWith(String name, String dir, int protocolVersion) throws Exception {
+    Path d = tmp.resolve(dir);
+    // protocol.version is read from the user config; set it on a repository we init first.
+    Git g = Git.init().setDirectory(d.toFile()).setInitialBranch("main").call();
+    g.getRepository().getConfig().setInt("protocol", null, "version", protocolVersion);
+    g.getRepository().getConfig().save();
+    g.remoteAdd().setName("origin").setUri(new URIish(url(name))).call();
+    g.fetch()
+        .setRemote("origin")
+        .setRefSpecs(new RefSpec("+refs/heads/*:refs/remotes/origin/*"))
+        .call();
+    return g;
+  }
+
+  @Test
+  void pushCreatesTheRepositoryAndFetchWorksWithProtocolV2AndV0() throws Exception {
+    Git a = newWorkTree("a");
+    RevCommit c1 = commit(a, "readme", "hello");
+    assertEquals(RemoteRefUpdate.Status.OK, push(a, url("team/app.git"), "refs/heads/main"));
+    Path repoDir = root.resolve("team/app.git");
+    assertTrue(GitEngine.exists(repoDir));
+    try (Repository bare = new FileRepository(repoDir.toFile())) {
+      assertTrue(bare.isBare());
+      assertEquals(c1, bare.resolve("refs/heads/main"));
+      assertEquals("refs/heads/main", bare.exactRef("HEAD").getTarget().getName());
+    }
+    for (int v : new int[] {2, 0}) {
+      Git b = cloneWith("team/app", "b" + v, v);
+      assertEquals(c1, b.getRepository().resolve("refs/remotes/origin/main"));
+    }
+  }
+
+  @Test
+  void tagsAndSecondBranchAndForcePushUnlessDenied() throws Exception {
+    Git a = newWorkTree("a");
+    RevCommit c1 = commit(a, "f", "1");
+    push(a, url("r"), "refs/heads/main");
+    a.tag().setName("v1").setAnnotated(true).setMessage("v1").setSigned(false).call();
+    assertEquals(RemoteRefUpdate.Status.OK, push(a, url("r"), "refs/tags/v1"));
+    assertEquals(RemoteRefUpdate.Status.OK, push(a, url("r"), "refs/heads/main:refs/heads/dev"));
+    commit(a, "f", "2");
+    push(a, url("r"), "refs/heads/main");
+    a.reset().setMode(org.eclipse.jgit.api.ResetCommand.ResetType.HARD).setRef(c1.name()).call();
+    RevCommit rewritten = commit(a, "f", "3");
+    assertEquals(
+        RemoteRefUpdate.Status.REJECTED_NONFASTFORWARD, push(a, url("r"), "refs/heads/main"));
+    assertEquals(RemoteRefUpdate.Status.OK, push(a, url("r"), "+refs/heads/main"));
+
+    access.set(GitAccess.parse("r deny-non-fast-forward\n"));
+    a.reset().setMode(org.eclipse.jgit.api.ResetCommand.ResetType.HARD).setRef(c1.name()).call();
+    commit(a, "f", "4");
+    RemoteRefUpdate.Status forced = push(a, url("r"), "+refs/heads/main");
+    assertEquals(RemoteRefUpdate.Status.REJECTED_OTHER_REASON, forced);
+    try (Repository bare = new FileRepository(root.resolve("r.git").toFile())) {
+      assertEquals(rewritten, bare.resolve("refs/heads/main"));
+      assertNotNull(bare.resolve("refs/tags/v1"));
+    }
+  }
+
+  @Test
+  void readOnlyIdentityFetchesButCannotPush() throws Exception {
+    Git a = newWorkTree("a");
+    commit(a, "f", "1");
+    push(a, url("r"), "refs/heads/main");
+    who.set(identity("reader", "git:read"));
+    cloneWith("r", "b", 2);
+    commit(a, "f", "2");
+    TransportException e =
+        assertThrows(TransportException.class, () -> push(a, url("r"), "refs/heads/main"));
+    assertTrue(
+        e.getMessage().contains("access denied: identity SHA256:reader may not push to"),
+        e.getMessage());
+    assertEquals(1.0, denials.count(GitRequestException.Kind.WRITE));
+  }
+
+  @Test
+  void deniedUnknownAndHostileRequestsGetOneClearError() throws Exception {
+    who.set(identity("nobody"));
+    assertTrue(cloneError("r").contains("access denied: identity SHA256:nobody may not read"));
+    who.set(Identity.anonymous());
+    assertTrue(cloneError("r").contains("unauthenticated peer"));
+    who.set(identity("reader", "git:read"));
+    assertTrue(cloneError("missing").contains("repository 'missing' not found"));
+    assertTrue(cloneError("a/../../etc").contains("'..' is not allowed"));
+    Git a = newWorkTree("a");
+    commit(a, "f", "1");
+    TransportException e =
+        assertThrows(TransportException.class, () -> push(a, url("new"), "refs/heads/main"));
+    assertTrue(e.getMessage().contains("not found (pushing creates it only"), e.getMessage());
+    assertFalse(Files.exists(root.resolve("new.git")));
+
+    // A git_access file with rules denies what it does not mention, even to 'git'.
+    who.set(identity("alice", "git"));
+    access.set(GitAccess.parse("team/* \n"));
+    assertTrue(cloneError("other").contains("may not read repository 'other'"));
+    assertEquals(2.0, denials.count(GitRequestException.Kind.NOT_FOUND));
+    assertEquals(1.0, denials.count(GitRequestException.Kind.BAD_NAME));
+  }
+
+  String cloneError(String name) {
+    Exception e = assertThrows(Exception.class, () -> cloneWith(name, "x" + System.nanoTime(), 2));
+    return e.getMessage() + " / " + (e.getCause() == null ? "" : e.getCause().getMessage());
+  }
+
+  @Test
+  void accessDecisionTable() throws Exception {
+    RepoName n = RepoName.parse("r");
+    GitAccess.Rule rule = GitAccess.DEFAULT.ruleFor("r").orElseThrow();
+    assertEquals(
+        GitEngine.Action.UPLOAD,
+        GitEngine.decide(Service.UPLOAD_PACK, n, rule, true, identity("a", "git:read")));
+    assertEquals(
+        GitEngine.Action.RECEIVE,
+        GitEngine.decide(Service.RECEIVE_PACK, n, rule, true, identity("a", "git:write")));
+    assertEquals(
+        GitEngine.Action.CREATE_AND_RECEIVE,
+        GitEngine.decide(Service.RECEIVE_PACK, n, rule, false, identity("a", "git:create")));
+    // Access is checked before existence: no read, no "not found".
+    assertEquals(
+        GitRequestException.Kind.READ,
+        assertThrows(
+                GitRequestException.class,
+                () -> GitEngine.decide(Service.UPLOAD_PACK, n, rule, false, identity("a")))
+            .kind());
+    assertEquals(
+        GitRequestException.Kind.CREATE,
+        assertThrows(
+                GitRequestException.class,
+                () -> GitEngine.decide(Service.RECEIVE_PACK, n, rule, false, identity("a")))
+            .kind());
+    assertEquals(
+        GitRequestException.Kind.WRITE,
+        assertThrows(
+                GitRequestException.class,
+                () ->
+                    GitEngine.decide(
+                        Service.RECEIVE_PACK, n, rule, true, identity("a", "git:create")))
+            .kind());
+  }
+
+  /**
+   * A push cut off in the middle of its pack changes nothing: the refs stay where they were and the
+   * repository stays consistent (JGit's fsck finds no error).
+   */
+  @Test
+  void pushCutOffMidPackLeavesTheRefsAsTheyWere() throws Exception {
+    Git a = newWorkTree("a");
+    RevCommit c1 = commit(a, "f", "1");
+    push(a, url("r"), "refs/heads/main");
+    for (int i = 0; i < 50; i++) {
+      commit(a, "f" + i, ("content " + i + " ").repeat(2000) + Math.random());
+    }
+    RevCommit tip = a.getRepository().parseCommit(a.getRepository().resolve("HEAD"));
+    ByteArrayOutputStream pack = new ByteArrayOutputStream();
+    try (PackWriter pw = new PackWriter(a.getRepository())) {
+      pw.preparePack(NullProgressMonitor.INSTANCE, Set.of(tip), Set.of(c1));
+      pw.writePack(NullProgressMonitor.INSTANCE, NullProgressMonitor.INSTANCE, pack);
+    }
+    byte[] half = java.util.Arrays.copyOf(pack.toByteArray(), pack.size() / 2);
+
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write(new GitRequest(Service.RECEIVE_PACK, "/r", Optional.empty(), List.of()).encode());
+      out.flush();
+      skipAdvertisement(in);
+      String cmd = c1.name() + " " + tip.name() + " refs/heads/main\0 report-status\n";
+      out.write(PktLine.of(cmd.getBytes(StandardCharsets.US_ASCII)));
+      out.write("0000".getBytes(StandardCharsets.US_ASCII));
+      out.write(half);
+      out.flush();
+    } // closed: the peer is gone mid-pack
+
+    Path repoDir = root.resolve("r.git");
+    // Wait (bounded by @Timeout) until the engine is done with both connections (the first push's
+    // and the cut-off one).
+    served.acquire(2);
+    assertFalse(hasTempPack(repoDir));
+    try (Repository bare = new FileRepository(repoDir.toFile())) {
+      assertEquals(c1, bare.resolve("refs/heads/main"));
+      assertFalse(bare.getObjectDatabase().has(tip));
+    }
+    assertFsckClean(repoDir);
+  }
+
+  static boolean hasTempPack(Path repo) throws IOException {
+    try (var s = Files.list(repo.resolve("objects"))) {
+      return s.anyMatch(p -> p.getFileName().toString().startsWith("incoming_"));
+    }
+  }
+
+  static void assertFsckClean(Path repo) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        System.getenv("ALKNET_E2E_REQUIRE") != null || onPath("git"), "stock git not installed");
+    Process p =
+        new ProcessBuilder("git", "--git-dir", repo.toString(), "fsck", "--full", "--strict")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), out);
+  }
+
+  static boolean onPath(String cmd) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(d, cmd))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Reads pkt-lines up to and including the first flush. */
+  static void skipAdvertisement(InputStream in) throws IOException {
+    while (true) {
+      byte[] h = in.readNBytes(4);
+      int len = Integer.parseInt(new String(h, StandardCharsets.US_ASCII), 16);
+      if (len == 0) {
+        return;
+      }
+      in.readNBytes(len - 4);
+    }
+  }
+}

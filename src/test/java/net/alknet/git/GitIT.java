@@ -1,0 +1,539 @@
+package net.alknet.git;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * GIT-1..GIT-3 end to end with stock git, as a user runs it: the packaged node ({@code alknet
+ * serve}, heap capped at 256 MB), and {@code git} with {@code bin/} on its PATH so that {@code
+ * alknet://} (QUIC) and {@code alknet+tcp://} (TLS/TCP) URLs go through the {@code
+ * git-remote-alknet} helper; also git's own ext:: transport through {@code alknet bridge}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(600)
+class GitIT {
+
+  @TempDir static Path tmp;
+  Path data;
+  Path alice;
+  Path reader;
+  Path home;
+  int port;
+  Process node;
+  Path nodeLog;
+
+  /** One finished command: exit code and output (stdout and stderr together). */
+  record Run(int exit, String out) {}
+
+  static Path runner() {
+    return Path.of(System.getProperty("alknet.runner", "target/quarkus-app/quarkus-run.jar"))
+        .toAbsolutePath();
+  }
+
+  static Path bin() {
+    return runner().getParent().getParent().getParent().resolve("bin");
+  }
+
+  static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  static int freePort() throws IOException {
+    for (int i = 0; i < 20; i++) {
+      int p;
+      try (ServerSocket s = new ServerSocket(0)) {
+        p = s.getLocalPort();
+      }
+      try (DatagramSocket d = new DatagramSocket(p)) {
+        return p;
+      } catch (IOException busy) {
+        // try another
+      }
+    }
+    throw new IOException("no free port");
+  }
+
+  static boolean onPath(String cmd) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(d, cmd))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A client data directory with an Ed25519 key written by ssh-keygen; returns its public line. */
+  String clientKey(Path dir) throws Exception {
+    Files.createDirectories(dir);
+    Run r =
+        run(
+            dir,
+            null,
+            "ssh-keygen",
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            dir.getFileName().toString(),
+            "-f",
+            dir.resolve("id_ed25519").toString());
+    assertEquals(0, r.exit(), r.out());
+    return Files.readString(dir.resolve("id_ed25519.pub")).strip();
+  }
+
+  @BeforeAll
+  void startNode() throws Exception {
+    boolean have = onPath("git") && onPath("ssh-keygen");
+    if (System.getenv("ALKNET_E2E_REQUIRE") == null) {
+      Assumptions.assumeTrue(have, "git or ssh-keygen not installed");
+    }
+    data = tmp.resolve("node");
+    alice = tmp.resolve("alice");
+    reader = tmp.resolve("reader");
+    home = tmp.resolve("home");
+    Files.createDirectories(home);
+    Files.createDirectories(data);
+    String aliceKey = clientKey(alice);
+    String readerKey = clientKey(reader);
+    Files.writeString(
+        data.resolve("authorized_keys"),
+        "scopes=\"git\" " + aliceKey + "\nscopes=\"git:read\" " + readerKey + "\n");
+    Files.writeString(
+        data.resolve("git_access"),
+        "# test rules\nprotected-* deny-non-fast-forward\nclosed write= create=\n"
+            + "signed-* require-signed-push\n**\n");
+    // Empty repositories to clone, one per transport.
+    for (String t : new String[] {"quic", "tcp"}) {
+      Run r =
+          run(
+              tmp,
+              null,
+              "git",
+              "init",
+              "-q",
+              "--bare",
+              data.resolve("git/empty-" + t + ".git").toString());
+      assertEquals(0, r.exit(), r.out());
+    }
+    port = freePort();
+    List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED"));
+    cmd.add("-Xmx256m");
+    cmd.add("-Dquarkus.management.port=" + freePort());
+    cmd.add("-Dalknet.endpoint.shutdown-grace=2s");
+    cmd.add("-Dalknet.limits.idle-timeout=10s");
+    cmd.addAll(List.of("-jar", runner().toString(), "serve", "--data-dir", data.toString()));
+    cmd.addAll(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1"));
+    nodeLog = tmp.resolve("node.log");
+    node =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(nodeLog.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (!Files.readString(nodeLog).contains("alknet endpoint listening")) {
+      if (!node.isAlive() || System.nanoTime() > deadline) {
+        throw new AssertionError("node did not start:\n" + Files.readString(nodeLog));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  @AfterAll
+  void stopNode() {
+    if (node != null) {
+      node.destroyForcibly();
+    }
+  }
+
+  Map<String, String> env(Path clientData) {
+    Map<String, String> env = new HashMap<>();
+    env.put("HOME", home.toString());
+    env.put("GIT_CONFIG_NOSYSTEM", "1");
+    env.put("GIT_TERMINAL_PROMPT", "0");
+    env.put("GIT_AUTHOR_NAME", "Alice");
+    env.put("GIT_AUTHOR_EMAIL", "alice@example.com");
+    env.put("GIT_COMMITTER_NAME", "Alice");
+    env.put("GIT_COMMITTER_EMAIL", "alice@example.com");
+    env.put("PATH", bin() + ":" + System.getenv("PATH"));
+    env.put("ALKNET_DATA_DIR", clientData.toString());
+    return env;
+  }
+
+  /** Runs a command to completion; {@code clientData} picks the alknet key (null: none set). */
+  Run run(Path dir, Path clientData, String... cmd) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+    if (clientData != null) {
+      pb.environment().putAll(env(clientData));
+    }
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(300, TimeUnit.SECONDS)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      throw new AssertionError("hung: " + String.join(" ", cmd) + "\n" + out);
+    }
+    return new Run(p.exitValue(), out);
+  }
+
+  Run git(Path dir, Path clientData, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("git"));
+    cmd.addAll(List.of(args));
+    return run(dir, clientData, cmd.toArray(String[]::new));
+  }
+
+  Run ok(Path dir, Path clientData, String... args) throws Exception {
+    Run r = git(dir, clientData, args);
+    assertEquals(0, r.exit(), "git " + String.join(" ", args) + ":\n" + r.out());
+    return r;
+  }
+
+  String url(String transport, String repo) {
+    return (transport.equals("tcp") ? "alknet+tcp" : "alknet")
+        + "://127.0.0.1:"
+        + port
+        + "/"
+        + repo;
+  }
+
+  String head(Path dir, String rev) throws Exception {
+    return ok(dir, alice, "rev-parse", rev).out().strip();
+  }
+
+  Path server(String repo) {
+    return data.resolve("git/" + repo + ".git");
+  }
+
+  String serverRef(String repo, String ref) throws Exception {
+    return ok(tmp, alice, "--git-dir", server(repo).toString(), "rev-parse", ref).out().strip();
+  }
+
+  void commit(Path work, String file, String content) throws Exception {
+    Files.writeString(work.resolve(file), content);
+    ok(work, alice, "add", file);
+    ok(work, alice, "commit", "-q", "-m", "edit " + file);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void cloneEmptyCommitPushAndCloneAgainEverywhereTheSame(String t) throws Exception {
+    Path w = tmp.resolve("w-" + t);
+    Run cloned = ok(tmp, alice, "clone", url(t, "empty-" + t), w.toString());
+    assertTrue(cloned.out().contains("empty repository"), cloned.out());
+    commit(w, "README", "hello " + t);
+    ok(w, alice, "push", "-q", "origin", "HEAD:main");
+    assertEquals(head(w, "HEAD"), serverRef("empty-" + t, "main"));
+
+    // Push-to-create, then clone it elsewhere and compare.
+    ok(w, alice, "push", "-q", url(t, "team/new-" + t + ".git"), "HEAD:main");
+    Path again = tmp.resolve("again-" + t);
+    ok(tmp, alice, "clone", "-q", url(t, "team/new-" + t), again.toString());
+    assertEquals(head(w, "HEAD"), head(again, "HEAD"));
+    ok(again, alice, "fsck", "--strict");
+    ok(tmp, alice, "--git-dir", server("team/new-" + t).toString(), "fsck", "--strict");
+
+    // Fetch with protocol v2 and v0: both see the new commit; v2 is really v2.
+    commit(w, "README", "second " + t);
+    ok(w, alice, "push", "-q", url(t, "team/new-" + t), "HEAD:main");
+    Map<String, String> trace = Map.of("GIT_TRACE_PACKET", "1");
+    Run v2 = gitWithEnv(again, trace, "-c", "protocol.version=2", "fetch", "origin");
+    assertEquals(0, v2.exit(), v2.out());
+    assertTrue(v2.out().contains("version 2"), v2.out());
+    assertEquals(head(w, "HEAD"), head(again, "origin/main"));
+    commit(w, "README", "third " + t);
+    ok(w, alice, "push", "-q", url(t, "team/new-" + t), "HEAD:main");
+    Run v0 = gitWithEnv(again, trace, "-c", "protocol.version=0", "fetch", "origin");
+    assertEquals(0, v0.exit(), v0.out());
+    assertFalse(v0.out().contains("< version 2"), v0.out());
+    assertEquals(head(w, "HEAD"), head(again, "origin/main"));
+  }
+
+  Run gitWithEnv(Path dir, Map<String, String> extra, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("git"));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+    pb.environment().putAll(env(alice));
+    pb.environment().putAll(extra);
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+    return new Run(p.exitValue(), out);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void branchesTagsAndAForcePushRefusedWhereConfigured(String t) throws Exception {
+    Path w = tmp.resolve("bt-" + t);
+    ok(tmp, alice, "init", "-q", "-b", "main", w.toString());
+    commit(w, "a", "1");
+    String repo = "protected-" + t;
+    ok(w, alice, "remote", "add", "origin", url(t, repo));
+    ok(w, alice, "push", "-q", "origin", "main");
+    String first = head(w, "HEAD");
+    ok(w, alice, "tag", "-a", "-m", "release", "v1.0");
+    ok(w, alice, "push", "-q", "--atomic", "origin", "main:feature", "v1.0");
+    Run refs = ok(w, alice, "ls-remote", "origin");
+    assertTrue(refs.out().contains("refs/heads/feature"), refs.out());
+    assertTrue(refs.out().contains("refs/tags/v1.0"), refs.out());
+    assertTrue(refs.out().contains("refs/tags/v1.0^{}"), refs.out());
+
+    // Rewrite history: the force push is refused, the server keeps its ref.
+    ok(w, alice, "commit", "-q", "--amend", "-m", "rewritten");
+    Run forced = git(w, alice, "push", "-f", "origin", "main");
+    assertNotEquals(0, forced.exit(), forced.out());
+    assertTrue(forced.out().contains("[remote rejected]"), forced.out());
+    assertEquals(first, serverRef(repo, "main"));
+
+    // A repository without the rule takes the same force push.
+    ok(w, alice, "push", "-q", url(t, "free-" + t), first + ":refs/heads/main");
+    ok(w, alice, "push", "-q", "-f", url(t, "free-" + t), "main");
+    assertEquals(head(w, "HEAD"), serverRef("free-" + t, "main"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void readOnlyIdentityClonesButCannotPush(String t) throws Exception {
+    Path w = tmp.resolve("ro-src-" + t);
+    ok(tmp, alice, "init", "-q", "-b", "main", w.toString());
+    commit(w, "a", "1");
+    ok(w, alice, "push", "-q", url(t, "shared-" + t), "main");
+
+    Path mine = tmp.resolve("ro-" + t);
+    ok(tmp, reader, "clone", "-q", url(t, "shared-" + t), mine.toString());
+    commit(mine, "b", "2");
+    Run push = git(mine, reader, "push", "origin", "main");
+    assertNotEquals(0, push.exit());
+    assertTrue(
+        push.out().contains("remote error: access denied: identity SHA256:")
+            && push.out().contains("may not push to repository 'shared-" + t + "'"),
+        push.out());
+    Run create = git(mine, reader, "push", url(t, "reader-new-" + t), "main");
+    assertNotEquals(0, create.exit());
+    assertTrue(create.out().contains("not found (pushing creates it only"), create.out());
+    assertFalse(Files.exists(server("reader-new-" + t)));
+    assertFalse(create.out().contains("Exception"), create.out());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void unknownRepositoriesAndHostileNamesGetOneClearError(String t) throws Exception {
+    Run unknown =
+        git(tmp, alice, "clone", url(t, "no-such-repo"), tmp.resolve("u-" + t).toString());
+    assertNotEquals(0, unknown.exit());
+    assertTrue(
+        unknown.out().contains("fatal: remote error: repository 'no-such-repo' not found"),
+        unknown.out());
+    for (String hostile : new String[] {"a/../../etc", "..%2f..%2fetc", "%2e%2e/x", ".git"}) {
+      Run r = git(tmp, alice, "ls-remote", url(t, hostile));
+      assertNotEquals(0, r.exit(), r.out());
+      assertTrue(r.out().contains("fatal: remote error: "), r.out());
+      assertFalse(r.out().contains("Exception"), r.out());
+    }
+    // git itself may normalize some URLs; our own request goes straight through the bridge:
+    Run traversal =
+        git(tmp, alice, "-c", "protocol.ext.allow=always", "ls-remote", ext(t, "/../../../etc"));
+    assertTrue(
+        traversal.out().contains("remote error: '..' is not allowed in repository names"),
+        traversal.out());
+    Path w = tmp.resolve("closed-" + t);
+    ok(tmp, alice, "init", "-q", "-b", "main", w.toString());
+    commit(w, "a", "1");
+    Run closed = git(w, alice, "push", url(t, "closed"), "main");
+    assertNotEquals(0, closed.exit());
+    // alice may read 'closed' (the rule leaves read alone) but not create it: told it is missing.
+    assertTrue(closed.out().contains("not found (pushing creates it only"), closed.out());
+    assertFalse(Files.exists(server("closed")));
+    assertTrue(node.isAlive());
+  }
+
+  /** git's ext:: transport running {@code alknet bridge}; git sends the git:// request (%G). */
+  String ext(String t, String path) {
+    return "ext::"
+        + bin().resolve("alknet")
+        + " bridge "
+        + (t.equals("tcp") ? "--tcp " : "")
+        + "--alpn alknet/git 127.0.0.1:"
+        + port
+        + " %G"
+        + path;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void extTransportThroughTheBridge(String t) throws Exception {
+    Path w = tmp.resolve("ext-" + t);
+    ok(tmp, alice, "init", "-q", "-b", "main", w.toString());
+    commit(w, "a", "ext " + t);
+    ok(w, alice, "-c", "protocol.ext.allow=always", "push", "-q", ext(t, "/ext-" + t), "main");
+    Path c = tmp.resolve("ext-clone-" + t);
+    ok(
+        tmp,
+        alice,
+        "-c",
+        "protocol.ext.allow=always",
+        "clone",
+        "-q",
+        ext(t, "/ext-" + t),
+        c.toString());
+    assertEquals(head(w, "HEAD"), head(c, "HEAD"));
+  }
+
+  /**
+   * A push whose client is killed in the middle of the pack leaves the repository exactly at its
+   * previous refs, and {@code git fsck} finds nothing wrong. The client is held mid-pack (only the
+   * first 300 KB of its output reach the bridge; stdbuf, because head's stdio would otherwise hold
+   * back the request itself) until the node has started receiving the pack; then the whole client
+   * process tree is killed.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void pushKilledMidPackChangesNothing(String t) throws Exception {
+    Path w = tmp.resolve("kill-" + t);
+    ok(tmp, alice, "init", "-q", "-b", "main", w.toString());
+    commit(w, "a", "base");
+    String repo = "killed-" + t;
+    ok(w, alice, "push", "-q", url(t, repo), "main");
+    String before = serverRef(repo, "main");
+    byte[] big = new byte[8 << 20];
+    new java.util.Random(42).nextBytes(big);
+    Files.write(w.resolve("big.bin"), big);
+    ok(w, alice, "add", "big.bin");
+    ok(w, alice, "commit", "-q", "-m", "big");
+
+    String shell =
+        "{ stdbuf -o0 head -c 300000; sleep 600; } | "
+            + bin().resolve("alknet")
+            + " bridge "
+            + (t.equals("tcp") ? "--tcp " : "")
+            + "--alpn alknet/git 127.0.0.1:"
+            + port;
+    // ext:: splits at spaces; "% " is a literal space inside one argument.
+    String stall = "ext::sh -c " + shell.replace("%", "%%").replace(" ", "% ") + " %G/" + repo;
+    ProcessBuilder pb =
+        new ProcessBuilder("git", "-c", "protocol.ext.allow=always", "push", stall, "main")
+            .directory(w.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("kill-" + t + ".log").toFile());
+    pb.environment().putAll(env(alice));
+    Process push = pb.start();
+    Path packs = server(repo).resolve("objects"); // JGit receives into objects/incoming_*.pack
+    while (!hasIncoming(packs)) {
+      assertTrue(push.isAlive(), Files.readString(tmp.resolve("kill-" + t + ".log")));
+      Thread.sleep(50);
+    }
+    push.descendants().forEach(ProcessHandle::destroyForcibly);
+    push.destroyForcibly();
+    push.waitFor();
+    // The node notices the dead peer (TCP at once, QUIC at the idle timeout) and drops the
+    // partial pack; bounded by the test timeout.
+    while (hasIncoming(packs)) {
+      Thread.sleep(100);
+    }
+    assertEquals(before, serverRef(repo, "main"));
+    ok(tmp, alice, "--git-dir", server(repo).toString(), "fsck", "--full", "--strict");
+    Run log = ok(tmp, alice, "--git-dir", server(repo).toString(), "rev-list", "--all");
+    assertEquals(before, log.out().strip());
+  }
+
+  /**
+   * GIT-4: a repository that requires signed pushes takes a push certificate signed
+   * (gpg.format=ssh) with the pushing identity's own key, and refuses unsigned pushes and
+   * certificates signed by another key; refused pushes move no ref.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void signedPushesWithTheIdentitysOwnSshKey(String t) throws Exception {
+    Path w = tmp.resolve("signed-" + t);
+    ok(tmp, alice, "init", "-q", "-b", "main", w.toString());
+    commit(w, "a", "1");
+    String repo = "signed-" + t;
+    Run unsigned = git(w, alice, "push", url(t, repo), "main");
+    assertNotEquals(0, unsigned.exit());
+    assertTrue(unsigned.out().contains("requires signed pushes"), unsigned.out());
+
+    String[] signWith = {"-c", "gpg.format=ssh", "-c", "user.signingkey="};
+    Run wrongKey =
+        git(
+            w,
+            alice,
+            signWith[0],
+            signWith[1],
+            signWith[2],
+            signWith[3] + reader.resolve("id_ed25519"),
+            "push",
+            "--signed",
+            url(t, repo),
+            "main");
+    assertNotEquals(0, wrongKey.exit());
+    assertTrue(wrongKey.out().contains("not by the pushing identity"), wrongKey.out());
+    Run none = ok(tmp, alice, "--git-dir", server(repo).toString(), "for-each-ref");
+    assertEquals("", none.out().strip());
+
+    ok(
+        w,
+        alice,
+        signWith[0],
+        signWith[1],
+        signWith[2],
+        signWith[3] + alice.resolve("id_ed25519"),
+        "push",
+        "-q",
+        "--signed",
+        url(t, repo),
+        "main");
+    assertEquals(head(w, "HEAD"), serverRef(repo, "main"));
+  }
+
+  static boolean hasIncoming(Path packs) throws IOException {
+    if (!Files.isDirectory(packs)) {
+      return false;
+    }
+    try (var s = Files.list(packs)) {
+      return s.anyMatch(p -> p.getFileName().toString().startsWith("incoming_"));
+    }
+  }
+
+  /**
+   * A ~50 MB repository with thousands of commits is pushed and cloned back over QUIC through a
+   * node whose heap is capped at 256 MB.
+   */
+  @Test
+  void largeRepositoryWithBoundedNodeMemory() throws Exception {
+    Path gen = tmp.resolve("large-src.git");
+    Path script = bin().getParent().resolve("bench/gen-git-repo.sh");
+    Run g = run(tmp, alice, "bash", script.toString(), gen.toString());
+    assertEquals(0, g.exit(), g.out());
+    ok(gen, alice, "push", "-q", url("quic", "large"), "main");
+    Path c = tmp.resolve("large-clone");
+    ok(tmp, alice, "clone", "-q", "--bare", url("quic", "large"), c.toString());
+    assertEquals(
+        ok(gen, alice, "rev-parse", "main").out().strip(),
+        ok(c, alice, "rev-parse", "main").out().strip());
+    ok(c, alice, "fsck", "--strict");
+    assertTrue(node.isAlive());
+    assertFalse(Files.readString(nodeLog).contains("OutOfMemoryError"));
+  }
+}
