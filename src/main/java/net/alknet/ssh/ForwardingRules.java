@@ -220,21 +220,20 @@ public final class ForwardingRules {
   }
 
   ForwardingPolicy.Decision connectUnix(Identity who, String path) {
-    String bad = SocketPattern.problem(path);
-    if (bad != null) {
-      return ForwardingPolicy.Decision.deny("socket path " + bad);
-    }
-    return decide(
-        Kind.CONNECT_UNIX, who, "connect to " + path, p -> ((SocketPattern) p).matches(path));
+    return decideSocket(Kind.CONNECT_UNIX, who, "connect to ", path);
   }
 
   ForwardingPolicy.Decision listenUnix(Identity who, String path) {
+    return decideSocket(Kind.LISTEN_UNIX, who, "listen on ", path);
+  }
+
+  private ForwardingPolicy.Decision decideSocket(
+      Kind kind, Identity who, String verb, String path) {
     String bad = SocketPattern.problem(path);
     if (bad != null) {
       return ForwardingPolicy.Decision.deny("socket path " + bad);
     }
-    return decide(
-        Kind.LISTEN_UNIX, who, "listen on " + path, p -> ((SocketPattern) p).matches(path));
+    return decide(kind, who, verb + path, p -> ((SocketPattern) p).matches(path));
   }
 
   private static boolean matchesHost(Object p, String host, int port) {

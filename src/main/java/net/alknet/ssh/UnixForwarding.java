@@ -125,8 +125,25 @@ final class UnixForwarding implements AutoCloseable {
     };
   }
 
-  private Optional<Identity> identity(Session session) {
-    return SshPeer.identity(session);
+  /**
+   * Asks {@code rule} about {@code path} for the session's current identity; a refusal is logged
+   * and counted.
+   */
+  private boolean permitted(
+      Session session,
+      SshDenials.Kind kind,
+      String path,
+      java.util.function.BiFunction<Identity, String, ForwardingPolicy.Decision> rule) {
+    Optional<Identity> who = SshPeer.identity(session);
+    ForwardingPolicy.Decision d =
+        who.isEmpty()
+            ? ForwardingPolicy.Decision.deny("key no longer authorized")
+            : rule.apply(who.get(), path);
+    if (!d.allowed()) {
+      denials.deny(
+          session, kind, path, who.map(Identity::id).orElse("unauthenticated"), d.reason());
+    }
+    return d.allowed();
   }
 
   // ---- ssh -L to a socket ----
@@ -143,19 +160,7 @@ final class UnixForwarding implements AutoCloseable {
     protected OpenFuture doInit(Buffer buffer) {
       String path = buffer.getString(); // then a reserved string and uint32, ignored
       OpenFuture f = new DefaultOpenFuture(this, futureLock);
-      Session session = getSession();
-      Optional<Identity> who = identity(session);
-      ForwardingPolicy.Decision d =
-          who.isEmpty()
-              ? ForwardingPolicy.Decision.deny("key no longer authorized")
-              : policy.connectUnix(who.get(), path);
-      if (!d.allowed()) {
-        denials.deny(
-            session,
-            SshDenials.Kind.LOCAL_UNIX_FORWARD,
-            path,
-            who.map(Identity::id).orElse("unauthenticated"),
-            d.reason());
+      if (!permitted(getSession(), SshDenials.Kind.LOCAL_UNIX_FORWARD, path, policy::connectUnix)) {
         return refuse(f, SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, "Connection denied");
       }
       try {
@@ -242,23 +247,18 @@ final class UnixForwarding implements AutoCloseable {
 
   private RequestHandler.Result listen(ConnectionService service, String path) {
     Session session = service.getSession();
-    Optional<Identity> who = identity(session);
-    ForwardingPolicy.Decision d =
-        who.isEmpty()
-            ? ForwardingPolicy.Decision.deny("key no longer authorized")
-            : policy.listenUnix(who.get(), path);
-    if (d.allowed()
-        && listeners.values().stream().filter(l -> l.session == session).count()
-            >= MAX_LISTENERS_PER_SESSION) {
-      d = ForwardingPolicy.Decision.deny("more than " + MAX_LISTENERS_PER_SESSION + " listeners");
-    }
-    if (!d.allowed()) {
-      denials.deny(
-          session,
-          SshDenials.Kind.REMOTE_UNIX_FORWARD,
-          path,
-          who.map(Identity::id).orElse("unauthenticated"),
-          d.reason());
+    boolean full =
+        listeners.values().stream().filter(l -> l.session == session).count()
+            >= MAX_LISTENERS_PER_SESSION;
+    if (!permitted(
+        session,
+        SshDenials.Kind.REMOTE_UNIX_FORWARD,
+        path,
+        (who, p) ->
+            full
+                ? ForwardingPolicy.Decision.deny(
+                    "more than " + MAX_LISTENERS_PER_SESSION + " listeners")
+                : policy.listenUnix(who, p))) {
       return RequestHandler.Result.ReplyFailure;
     }
     Path file = Path.of(path);
@@ -284,7 +284,9 @@ final class UnixForwarding implements AutoCloseable {
     service.addCloseFutureListener(f -> l.close(true));
     LOG.infof(
         "[%s] ssh listening on unix socket %s for %s",
-        SshPeer.connectionId(session), SshDenials.sanitize(path), who.get().id());
+        SshPeer.connectionId(session),
+        SshDenials.sanitize(path),
+        SshPeer.identity(session).map(Identity::id).orElse("?"));
     return RequestHandler.Result.ReplySuccess;
   }
 
