@@ -113,10 +113,14 @@ for round in $(seq "$ROUNDS"); do
     # clone
     cpu0=$(node_cpu)
     t0=$(now)
-    git clone -q --bare "$(url "$c" bench.git)" "$WORK/clone-$c-$round"
-    t1=$(now)
-    cpu1=$(node_cpu)
-    echo -e "clone\t$c\t$round\t$(diff "$t0" "$t1")\t$(diff "$cpu0" "$cpu1")" >>"$RESULTS"
+    if git clone -q --bare "$(url "$c" bench.git)" "$WORK/clone-$c-$round" 2>"$RUN/clone-$c-$round.err"; then
+      t1=$(now)
+      cpu1=$(node_cpu)
+      echo -e "clone\t$c\t$round\t$(diff "$t0" "$t1")\t$(diff "$cpu0" "$cpu1")" >>"$RESULTS"
+    else
+      echo "   clone $c round $round FAILED: $(tail -1 "$RUN/clone-$c-$round.err")"
+      echo -e "failed\t$c\t$round\tclone\t0" >>"$RESULTS"
+    fi
     rm -rf "$WORK/clone-$c-$round"
     # ls-remote: the fixed cost of one git operation
     t0=$(now)
@@ -153,10 +157,13 @@ lines = [f"Run {when} at {rev}, {cpu}, load average {load_start} at start and {l
 for op in ("clone", "push", "ls-remote"):
     d, q, t = med(op, "daemon"), med(op, "quic"), med(op, "tcp")
     lines.append(f"| `git {op}` | {d:.2f} s | {q:.2f} s | {q/d:.2f}× | {t:.2f} s | {t/d:.2f}× |")
+failed = [f"{r[3]} over {r[1]} in round {r[2]}" for r in rows if r[0] == "failed"]
 lines += ["",
           f"Node CPU per clone (JGit pack generation + TLS/QUIC + stream): QUIC {med('clone','quic',4):.2f} s, "
           f"TLS/TCP {med('clone','tcp',4):.2f} s; per push (JGit indexing the received pack): "
           f"QUIC {med('push','quic',4):.2f} s, TLS/TCP {med('push','tcp',4):.2f} s.", ""]
+if failed:
+    lines += ["Failed (left out of the medians): " + "; ".join(failed) + ".", ""]
 section = "\n".join(lines) + "\n"
 publish(section, out, "git", "git", os.environ.get("NO_DOCS"))
 PY
