@@ -38,7 +38,8 @@ class NodeTest {
   void registryIsBuiltFromHandlerBeans() {
     var registry = node.buildRegistry();
     assertEquals(
-        List.of("alknet/call", "alknet/echo", "alknet/ssh", "h2", "http/1.1"), registry.alpns());
+        List.of("alknet/call", "alknet/echo", "alknet/git", "alknet/ssh", "h2", "http/1.1"),
+        registry.alpns());
     assertTrue(registry.source("alknet/echo").orElseThrow().endsWith("EchoHandler"));
     assertTrue(registry.source("h2").orElseThrow().endsWith("HttpHandler"));
     // HTTP adopts TLS/TCP channels; over QUIC it would be h3, which is not served
