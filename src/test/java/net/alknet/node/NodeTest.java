@@ -44,7 +44,8 @@ class NodeTest {
     assertTrue(registry.source("h2").orElseThrow().endsWith("HttpHandler"));
     // HTTP adopts TLS/TCP channels; over QUIC it would be h3, which is not served
     assertEquals(
-        List.of("alknet/call", "alknet/echo", "alknet/ssh"), registry.alpns(Transport.QUIC));
+        List.of("alknet/call", "alknet/echo", "alknet/git", "alknet/ssh"),
+        registry.alpns(Transport.QUIC));
     assertEquals(registry.alpns(), registry.alpns(Transport.TCP));
   }
 
