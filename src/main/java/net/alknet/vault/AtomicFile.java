@@ -74,6 +74,8 @@ final class AtomicFile {
     } catch (FileAlreadyExistsException e) {
       throw new IOException(dir + " exists and is not a directory");
     } catch (UnsupportedOperationException e) {
+      // A file system without POSIX permissions (not the supported Linux setup): the directory is
+      // created with the platform's defaults, as the node's data directory is (Node#dataDir).
       Files.createDirectories(dir);
     }
   }
