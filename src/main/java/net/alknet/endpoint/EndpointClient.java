@@ -8,13 +8,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.incubator.codec.quic.BoringSSLContextOption;
 import io.netty.incubator.codec.quic.QuicChannel;
+import io.netty.incubator.codec.quic.QuicChannelOption;
 import io.netty.incubator.codec.quic.QuicClientCodecBuilder;
 import io.netty.incubator.codec.quic.QuicConnectionCloseEvent;
 import io.netty.incubator.codec.quic.QuicSslContext;
@@ -72,7 +70,7 @@ public final class EndpointClient implements AutoCloseable {
       EndpointLimits limits,
       EndpointMetrics metrics) {
     this.ownsGroup = group == null;
-    this.group = group == null ? new NioEventLoopGroup(1) : group;
+    this.group = group == null ? NettyTransport.newGroup(1) : group;
     this.clientCertificate = clientKey.map(TlsContexts::clientCertificate);
     this.limits = limits;
     this.metrics = metrics;
@@ -113,6 +111,7 @@ public final class EndpointClient implements AutoCloseable {
     clientCertificate.ifPresent(km -> sslBuilder.keyManager(km, null));
     QuicSslContext ssl = sslBuilder.build();
     long window = limits.streamBufferBytes();
+    NettyTransport transport = NettyTransport.of(group);
     ChannelHandler codec =
         new QuicClientCodecBuilder()
             .sslContext(ssl)
@@ -125,9 +124,8 @@ public final class EndpointClient implements AutoCloseable {
     Channel udp;
     try {
       udp =
-          new Bootstrap()
-              .group(group)
-              .channel(NioDatagramChannel.class)
+          transport
+              .udp(new Bootstrap().group(group))
               .option(ChannelOption.SO_RCVBUF, 4 << 20)
               .option(ChannelOption.SO_SNDBUF, 4 << 20)
               .handler(codec)
@@ -160,6 +158,9 @@ public final class EndpointClient implements AutoCloseable {
     Future<QuicChannel> f =
         QuicChannel.newBootstrap(udp)
             .handler(new ClientQuicEvents())
+            .option(
+                QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+                transport.quicSendAllocator())
             .streamHandler(streams)
             .streamOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .remoteAddress(remote)
@@ -244,7 +245,7 @@ public final class EndpointClient implements AutoCloseable {
           (SocketChannel)
               new Bootstrap()
                   .group(group)
-                  .channel(NioSocketChannel.class)
+                  .channel(NettyTransport.of(group).socketChannel())
                   .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                   .option(ChannelOption.TCP_NODELAY, true)
                   .option(

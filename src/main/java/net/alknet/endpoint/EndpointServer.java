@@ -10,8 +10,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
@@ -20,6 +18,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.incubator.codec.quic.BoringSSLContextOption;
 import io.netty.incubator.codec.quic.QuicChannel;
+import io.netty.incubator.codec.quic.QuicChannelOption;
 import io.netty.incubator.codec.quic.QuicConnectionCloseEvent;
 import io.netty.incubator.codec.quic.QuicServerCodecBuilder;
 import io.netty.incubator.codec.quic.QuicSslContext;
@@ -183,12 +182,13 @@ public final class EndpointServer implements AutoCloseable {
     }
     accepting = true;
     LOG.infof(
-        "alknet endpoint listening on %s port %d (%s) for ALPNs %s",
+        "alknet endpoint listening on %s port %d (%s, %s) for ALPNs %s",
         options.bindAddress(),
         port,
         (options.quic() ? "quic" : "")
             + (options.quic() && options.tcp() ? "+" : "")
             + (options.tcp() ? "tcp" : ""),
+        NettyTransport.of(group).name().toLowerCase(java.util.Locale.ROOT),
         registry.alpns());
   }
 
@@ -209,7 +209,7 @@ public final class EndpointServer implements AutoCloseable {
     ServerBootstrap b =
         new ServerBootstrap()
             .group(group)
-            .channel(NioServerSocketChannel.class)
+            .channel(NettyTransport.of(group).serverSocketChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
@@ -247,8 +247,12 @@ public final class EndpointServer implements AutoCloseable {
                 BoringSSLContextOption.SIGNATURE_ALGORITHMS, TlsContexts.QUIC_SIGNATURE_ALGORITHMS)
             .build();
     long window = limits.streamBufferBytes();
+    NettyTransport transport = NettyTransport.of(group);
     ChannelHandler codec =
         new QuicServerCodecBuilder()
+            .option(
+                QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+                transport.quicSendAllocator())
             .sslContext(ssl)
             .maxIdleTimeout(limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
             .initialMaxData(Math.min(window * limits.maxStreamsPerConnection(), 16L << 20))
@@ -282,9 +286,8 @@ public final class EndpointServer implements AutoCloseable {
                 })
             .build();
     try {
-      return new Bootstrap()
-          .group(group)
-          .channel(NioDatagramChannel.class)
+      return transport
+          .udp(new Bootstrap().group(group))
           .option(ChannelOption.SO_RCVBUF, 4 << 20)
           .option(ChannelOption.SO_SNDBUF, 4 << 20)
           .handler(codec)

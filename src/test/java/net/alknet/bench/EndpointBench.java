@@ -3,6 +3,7 @@ package net.alknet.bench;
 import static net.alknet.bench.BenchSupport.fmt;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -36,6 +37,7 @@ import net.alknet.endpoint.EndpointLimits;
 import net.alknet.endpoint.EndpointMetrics;
 import net.alknet.endpoint.EndpointServer;
 import net.alknet.endpoint.HandlerRegistry;
+import net.alknet.endpoint.NettyTransport;
 import net.alknet.endpoint.TlsIdentity;
 import net.alknet.endpoint.Transport;
 import net.alknet.endpoint.Trust;
@@ -138,10 +140,10 @@ public final class EndpointBench {
   /** A node (server) and a client in this JVM, each with its own one-thread event loop group. */
   private static final class Node implements AutoCloseable {
     static final TlsIdentity TLS = TlsIdentity.generate();
-    final NioEventLoopGroup serverGroup =
-        new NioEventLoopGroup(1, new io.netty.util.concurrent.DefaultThreadFactory("srv-loop"));
-    final NioEventLoopGroup clientGroup =
-        new NioEventLoopGroup(1, new io.netty.util.concurrent.DefaultThreadFactory("cli-loop"));
+    final EventLoopGroup serverGroup =
+        NettyTransport.newGroup(1, new io.netty.util.concurrent.DefaultThreadFactory("srv-loop"));
+    final EventLoopGroup clientGroup =
+        NettyTransport.newGroup(1, new io.netty.util.concurrent.DefaultThreadFactory("cli-loop"));
     final EndpointServer server;
     final EndpointClient client;
 
@@ -170,7 +172,7 @@ public final class EndpointBench {
     }
   }
 
-  static EndpointServer newServer(TlsIdentity tls, EndpointLimits limits, NioEventLoopGroup group) {
+  static EndpointServer newServer(TlsIdentity tls, EndpointLimits limits, EventLoopGroup group) {
     return new EndpointServer(
         HandlerRegistry.of(new EchoHandler()),
         tls,

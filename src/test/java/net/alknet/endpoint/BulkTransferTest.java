@@ -10,21 +10,42 @@ import java.time.Duration;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Integrity of bulk data through a streaming echo, writing and reading concurrently. */
 class BulkTransferTest {
 
-  private final TestNodes nodes = new TestNodes();
+  private TestNodes nodes = new TestNodes();
 
   @AfterEach
   void tearDown() {
     nodes.close();
   }
 
+  /** Every endpoint transport on every event-loop transport (epoll: QUIC with UDP GSO and GRO). */
+  static java.util.stream.Stream<Arguments> transports() {
+    java.util.List<Arguments> out = new java.util.ArrayList<>();
+    for (NettyTransport loops : NettyTransport.values()) {
+      if (loops == NettyTransport.NIO || NettyTransport.epollAvailable()) {
+        for (Transport t : Transport.values()) {
+          out.add(Arguments.of(t, loops));
+        }
+      }
+    }
+    return out.stream();
+  }
+
   @ParameterizedTest
-  @EnumSource(Transport.class)
-  void eightMegabytesEchoIntact(Transport transport) throws Exception {
+  @MethodSource("transports")
+  void eightMegabytesEchoIntact(Transport transport, NettyTransport loops) throws Exception {
+    nodes.close();
+    nodes =
+        new TestNodes(
+            loops == NettyTransport.EPOLL
+                ? new io.netty.channel.epoll.EpollEventLoopGroup(2)
+                : new io.netty.channel.nio.NioEventLoopGroup(2));
     nodes.start(new TestHandlers.StreamingEcho("test/stream"));
     byte[] data = new byte[8 * 1024 * 1024 + 17];
     new Random(42).nextBytes(data);

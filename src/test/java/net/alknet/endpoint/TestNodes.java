@@ -1,7 +1,7 @@
 package net.alknet.endpoint;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +21,9 @@ final class TestNodes implements AutoCloseable {
 
   static final TlsIdentity TLS = TlsIdentity.generate();
 
-  final NioEventLoopGroup group = new NioEventLoopGroup(2);
+  /** The production transport: epoll on Linux, else NIO. */
+  final EventLoopGroup group;
+
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final EndpointMetrics metrics = new EndpointMetrics(meters);
   volatile IdentityDirectory directory = IdentityDirectory.EMPTY;
@@ -29,6 +31,16 @@ final class TestNodes implements AutoCloseable {
       new ConfigIdentityProvider(() -> directory, Clock.systemUTC(), TokenPolicy.DEFAULT);
   EndpointServer server;
   EndpointClient client;
+
+  /** Nodes on the transport the node uses here (epoll on Linux). */
+  TestNodes() {
+    this(NettyTransport.newGroup(2));
+  }
+
+  /** Nodes on {@code group}'s transport; closing the nodes shuts the group down. */
+  TestNodes(EventLoopGroup group) {
+    this.group = group;
+  }
 
   EndpointServer start(
       EndpointLimits limits, EndpointServer.Options options, ProtocolHandler... handlers)
@@ -114,6 +126,7 @@ final class TestNodes implements AutoCloseable {
       String n = t.getName();
       boolean ours =
           n.startsWith("nioEventLoopGroup")
+              || n.startsWith("epollEventLoopGroup")
               || n.startsWith("alknet-")
               || n.startsWith("globalEventExecutor");
       if (ours && t.isAlive() && !t.isDaemon() && t != Thread.currentThread()) {
