@@ -51,9 +51,11 @@ import net.alknet.endpoint.Trust;
  * [only=throughput,handshake,memory]}. Every result is printed as one line {@code RESULT key value}
  * (also written to the results file); everything else is commentary.
  *
- * <p>Throughput and handshakes run client and server in this JVM, each on its own one-thread {@link
- * NioEventLoopGroup} (like iperf3's one client and one server process). The memory test runs the
- * server in a child JVM ({@code --serve-child}) so server and client sides are measured separately.
+ * <p>Throughput and handshakes run client and server in this JVM, each on its own one-thread event
+ * loop group of the node's transport ({@link NettyTransport#newGroup}: epoll on Linux, NIO with
+ * {@code -Dalknet.transport.nio=true}), like iperf3's one client and one server process. The memory
+ * test runs the server in a child JVM ({@code --serve-child}) so server and client sides are
+ * measured separately.
  */
 public final class EndpointBench {
 
