@@ -113,7 +113,7 @@ public final class EndpointClient implements AutoCloseable {
     long window = limits.streamBufferBytes();
     NettyTransport transport = NettyTransport.of(group);
     ChannelHandler codec =
-        new QuicClientCodecBuilder()
+        NettyTransport.quicPackets(new QuicClientCodecBuilder())
             .sslContext(ssl)
             .maxIdleTimeout(limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
             .initialMaxData(Math.min(window * limits.maxStreamsPerConnection(), 16L << 20))

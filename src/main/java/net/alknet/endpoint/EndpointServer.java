@@ -249,7 +249,7 @@ public final class EndpointServer implements AutoCloseable {
     long window = limits.streamBufferBytes();
     NettyTransport transport = NettyTransport.of(group);
     ChannelHandler codec =
-        new QuicServerCodecBuilder()
+        NettyTransport.quicPackets(new QuicServerCodecBuilder())
             .option(
                 QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
                 transport.quicSendAllocator())

@@ -19,6 +19,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.incubator.codec.quic.EpollQuicUtils;
 import io.netty.incubator.codec.quic.QuicChannelOption;
+import io.netty.incubator.codec.quic.QuicCodecBuilder;
 import io.netty.incubator.codec.quic.SegmentedDatagramPacketAllocator;
 import java.util.concurrent.ThreadFactory;
 
@@ -41,6 +42,21 @@ public enum NettyTransport {
 
   /** Largest UDP payload read at once with GRO (coalesced segments of one flow). */
   private static final int GRO_READ_BYTES = 64 * 1024;
+
+  /**
+   * Largest UDP payload QUIC sends: 1500-byte Ethernet MTU minus IPv6 (40) and UDP (8) headers, so
+   * it fits any path with the common MTU over IPv4 or IPv6. quiche's default is 1200.
+   */
+  static final long QUIC_MAX_UDP_PAYLOAD = 1452;
+
+  /**
+   * Packet sizes of a QUIC codec (server and client alike): path MTU discovery from 1200 bytes up
+   * to {@link #QUIC_MAX_UDP_PAYLOAD}, so paths with a smaller MTU (tunnels, PPPoE) keep working
+   * while common paths carry a fifth fewer packets per byte than at 1200.
+   */
+  static <B extends QuicCodecBuilder<B>> B quicPackets(B builder) {
+    return builder.maxSendUdpPayloadSize(QUIC_MAX_UDP_PAYLOAD).discoverPmtu(true);
+  }
 
   /** Whether Linux epoll can be used in this process. */
   public static boolean epollAvailable() {

@@ -1,6 +1,7 @@
 package net.alknet.endpoint;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.ByteArrayOutputStream;
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -70,6 +72,11 @@ class BulkTransferTest {
           s.input().transferTo(got);
           writer.join();
           assertArrayEquals(data, got.toByteArray());
+          if (c instanceof QuicConnection q) {
+            // Path MTU discovery raised the packet size from 1200 to the largest alknet sends.
+            var path = q.channel().collectPathStats(0).get(10, TimeUnit.SECONDS);
+            assertEquals(NettyTransport.QUIC_MAX_UDP_PAYLOAD, path.pmtu(), path.toString());
+          }
           c.close(CloseCode.NO_ERROR, "");
         });
   }
