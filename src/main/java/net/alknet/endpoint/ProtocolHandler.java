@@ -50,6 +50,13 @@ public interface ProtocolHandler {
   void handle(Connection connection, AuthContext auth) throws Exception;
 
   /**
+   * The node's endpoint is listening: a handler may prepare what its first connection would
+   * otherwise wait for. Called once per start, on the starting thread. Must not block: start
+   * background work instead. Default: nothing.
+   */
+  default void started() {}
+
+  /**
    * The node is shutting down: stop starting new work. Called once, before the grace period in
    * which open connections may finish. Must not block. Default: nothing.
    */

@@ -181,6 +181,7 @@ public class Node {
             buildRegistry(), tls, identities, limits, options, loops, new EndpointMetrics(meters));
     server.start();
     endpoint = server;
+    server.registry().handlers().forEach(ProtocolHandler::started);
 
     control = new ControlServer(dir.resolve(ControlServer.SOCKET), this);
     control.start();

@@ -21,6 +21,7 @@ final class MinaKeys {
 
   /** A JDK Ed25519 key pair as MINA key objects. */
   static KeyPair toMina(KeyPair jdk) throws GeneralSecurityException {
+    MinaSecurity.ensure();
     if (!(jdk.getPrivate() instanceof EdECPrivateKey ed)) {
       throw new GeneralSecurityException("not an Ed25519 private key");
     }

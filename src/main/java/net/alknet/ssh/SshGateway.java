@@ -96,6 +96,7 @@ public final class SshGateway implements AutoCloseable {
    * @throws IOException if MINA refuses the configuration
    */
   static SshGateway start(Settings settings, SshDenials denials) throws IOException {
+    MinaSecurity.ensure();
     ServerBuilder builder =
         ServerBuilder.builder()
             .keyExchangeFactories(SshAlgorithms.keyExchanges())

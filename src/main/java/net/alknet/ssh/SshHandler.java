@@ -98,6 +98,27 @@ public class SshHandler implements ProtocolHandler {
         new SshPeer(connection.id(), auth.identities()));
   }
 
+  /**
+   * Builds the gateway in the background (host key, MINA server: a second or two of class loading
+   * and set-up), so the node's first SSH connection does not wait for it.
+   */
+  @Override
+  public void started() {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                gateway();
+              } catch (IOException | RuntimeException e) {
+                // The first connection builds it again and reports what fails.
+                LOG.debugf("preparing the ssh gateway failed: %s", e.toString());
+              }
+            },
+            "alknet-ssh-prepare");
+    t.setDaemon(true);
+    t.start();
+  }
+
   /** The gateway for the running node, built (or rebuilt for a new data directory) on demand. */
   synchronized SshGateway gateway() throws IOException {
     Path dir = node.runningDataDir().orElseThrow(() -> new IOException("the node is not running"));

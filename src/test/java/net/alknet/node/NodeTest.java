@@ -19,6 +19,7 @@ import net.alknet.endpoint.Connection;
 import net.alknet.endpoint.EndpointClient;
 import net.alknet.endpoint.EndpointLimits;
 import net.alknet.endpoint.EndpointMetrics;
+import net.alknet.endpoint.NettyTransport;
 import net.alknet.endpoint.Stream;
 import net.alknet.endpoint.Transport;
 import net.alknet.endpoint.Trust;
@@ -33,6 +34,7 @@ class NodeTest {
 
   @Inject Node node;
   @Inject MeterRegistry meters;
+  @Inject io.vertx.core.Vertx vertx;
 
   @Test
   void registryIsBuiltFromHandlerBeans() {
@@ -85,6 +87,14 @@ class NodeTest {
               .mapToDouble(io.micrometer.core.instrument.Counter::count)
               .sum();
       assertEquals(2.0, accepted);
+      // On Linux Vert.x, and so the endpoint, runs on epoll (QUIC with GSO/GRO).
+      assertEquals(NettyTransport.epollAvailable(), vertx.isNativeTransportEnabled());
+      // The SSH gateway (host key, MINA server) was prepared in the background, unasked.
+      Path hostKey = dir.resolve("ssh_host_ed25519_key");
+      for (int i = 0; i < 200 && !Files.exists(hostKey); i++) {
+        Thread.sleep(50);
+      }
+      assertTrue(Files.exists(hostKey), "no SSH host key prepared after start");
     } finally {
       node.stop();
     }
