@@ -4,7 +4,7 @@
 # TLS 1.3/TCP, side by side in one run with stock OpenSSH `sshd` over plain TCP. MiB/s per tunnel,
 # the ratios alknet / sshd, and CPU seconds per GiB of every process on the path.
 #
-#   bench/ssh.sh            # ~5 minutes; rewrites the SSH gateway section of docs/benchmarks.md
+#   bench/ssh.sh            # ~7 minutes; rewrites the SSH gateway section of docs/benchmarks.md
 #   bench/ssh.sh --help     # this text
 #
 # One payload source on 127.0.0.1 (a small Python HTTP server: GET /N answers N zero bytes,
@@ -19,7 +19,8 @@
 #              one QUIC stream, or one TLS 1.3/TCP connection.
 # `curl -o /dev/null` downloads SIZE MiB through a tunnel; MiB/s = bytes / curl's time_total
 # (connect + channel open + transfer). A warm-up pass downloads WARMUP MiB once per tunnel (JIT of
-# the node and bridge JVMs), then ROUNDS measured rounds download SIZE MiB through every tunnel,
+# the node and bridge JVMs: C2 is still compiling the crypto and copy loops after the first GiB or
+# so, and a long-running node or a long-lived tunnel is past that), then ROUNDS measured rounds download SIZE MiB through every tunnel,
 # interleaved (the order of the three tunnels rotates between rounds). The ratios alknet / sshd are
 # taken per round (the downloads of a round are seconds apart) and reported as median and range.
 # CPU: utime+stime from /proc of the server side (the node JVM; sshd's listener and its
@@ -28,7 +29,7 @@
 # MAC) comes from its DEBUG1 log.
 #
 # Environment: SIZE (MiB per measured download, default 512), WARMUP (MiB per tunnel in the warm-up
-# pass, default 256), ROUNDS (default 3), CIPHERS (space-separated; one pass per cipher, each with
+# pass, default 2048), ROUNDS (default 3), CIPHERS (space-separated; one pass per cipher, each with
 # its own three tunnels; default "chacha20-poly1305@openssh.com aes128-gcm@openssh.com", the first
 # being what OpenSSH picks by itself), BRIDGE_JAVA_OPTS (JVM options of the bridges; the node's go
 # in ALKNET_JAVA_OPTS), JFR=1 (record the node and the bridges with JFR, profile settings, to
@@ -52,7 +53,7 @@ esac
 
 . "$(dirname "$0")/lib.sh"
 SIZE=${SIZE:-512}
-WARMUP=${WARMUP:-256}
+WARMUP=${WARMUP:-2048}
 ROUNDS=${ROUNDS:-3}
 CIPHERS=${CIPHERS:-chacha20-poly1305@openssh.com aes128-gcm@openssh.com}
 SSHD=/usr/sbin/sshd
