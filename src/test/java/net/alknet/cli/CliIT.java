@@ -758,6 +758,31 @@ class CliIT {
     assertEquals("hi", unwritable.out());
     assertEquals("", unwritable.err());
 
+    // A JVM that cannot dump (no base archive mapped, here through -Xshare:off): runs without CDS.
+    Path cache4 = tmp.resolve("cache-noshare");
+    for (int i = 0; i < 2; i++) {
+      Result noShare =
+          launch(
+              Map.of(
+                  "XDG_CACHE_HOME",
+                  cache4.toString(),
+                  "ALKNET_DATA_DIR",
+                  clientData.toString(),
+                  "ALKNET_JAVA_OPTS",
+                  "-Xshare:off"),
+              hi,
+              "bridge",
+              "--alpn",
+              "alknet/echo",
+              target);
+      assertEquals(0, noShare.exit(), noShare.err());
+      assertEquals("hi", noShare.out());
+      assertEquals("", noShare.err());
+      assertTrue(
+          archives(cache4).stream().noneMatch(a -> a.getFileName().toString().endsWith(".jsa")),
+          archives(cache4).toString());
+    }
+
     // ALKNET_CDS=0: no cache directory, classes from the jars.
     Path cache3 = tmp.resolve("cache-off");
     Result off =
