@@ -1,5 +1,6 @@
 package net.alknet.auth;
 
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
 import java.security.KeyFactory;
@@ -43,6 +44,9 @@ public final class Ed25519Keys {
   private static final String ALG = "Ed25519";
   private static final byte[] X509_PREFIX = hex("302a300506032b6570032100");
   private static final byte[] PKCS8_PREFIX = hex("302e020100300506032b657004220420");
+  private static final byte[] KEY_CHECK =
+      "alknet: does this public key belong to this private key?"
+          .getBytes(StandardCharsets.US_ASCII);
   private static final Pattern KEY_TYPE = Pattern.compile("(ssh|ecdsa|sk|rsa)-[A-Za-z0-9@._-]+");
 
   private Ed25519Keys() {}
@@ -125,11 +129,20 @@ public final class Ed25519Keys {
     return out;
   }
 
-  /** Returns the raw public key belonging to a 32-byte private seed. */
-  static byte[] derivePublic(byte[] seed) {
-    return new org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters(seed, 0)
-        .generatePublicKey()
-        .getEncoded();
+  /**
+   * Whether {@code rawPublic} is the public key of the 32-byte private {@code seed}: a fixed
+   * message signed with the seed must verify with that public key. JDK only (no BouncyCastle, which
+   * the client commands never load): a public key that is not the seed's fails verification except
+   * with negligible probability. False, never an exception, for an invalid public key encoding.
+   */
+  static boolean isPublicKeyOf(byte[] seed, byte[] rawPublic) {
+    PublicKey pub;
+    try {
+      pub = publicFromRaw(rawPublic);
+    } catch (KeyFormatException e) {
+      return false;
+    }
+    return verify(pub, KEY_CHECK, sign(privateFromSeed(seed), KEY_CHECK));
   }
 
   /**

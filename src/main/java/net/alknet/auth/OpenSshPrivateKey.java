@@ -146,10 +146,9 @@ final class OpenSshPrivateKey {
     }
     byte[] seed = Arrays.copyOf(secret, 32);
     try {
-      byte[] derived = Ed25519Keys.derivePublic(seed);
-      if (!MessageDigest.isEqual(derived, pub)
-          || !MessageDigest.isEqual(Arrays.copyOfRange(secret, 32, 64), pub)
-          || !MessageDigest.isEqual(outerBlob, SshWire.ed25519Blob(pub))) {
+      if (!MessageDigest.isEqual(Arrays.copyOfRange(secret, 32, 64), pub)
+          || !MessageDigest.isEqual(outerBlob, SshWire.ed25519Blob(pub))
+          || !Ed25519Keys.isPublicKeyOf(seed, pub)) {
         throw new KeyFormatException("corrupt OpenSSH private key (public key does not match)");
       }
       PublicKey publicKey = Ed25519Keys.publicFromRaw(pub);

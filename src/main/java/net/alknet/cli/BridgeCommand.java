@@ -17,7 +17,6 @@ import net.alknet.endpoint.EndpointLimits;
 import net.alknet.endpoint.EndpointMetrics;
 import net.alknet.endpoint.Stream;
 import net.alknet.endpoint.Trust;
-import net.alknet.node.Node;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -51,16 +50,10 @@ public class BridgeCommand implements Callable<Integer> {
   @Parameters(paramLabel = "HOST:PORT", description = "The node (port defaults to 4433).")
   String target;
 
-  private final Node node;
-
-  public BridgeCommand(Node node) {
-    this.node = node;
-  }
-
   @Override
   public Integer call() throws Exception {
     HostPort hp = HostPort.parse(target);
-    Path dir = node.dataDir(dataDir.value());
+    Path dir = dataDir.resolve();
     Optional<KeyPair> clientKey = connect.clientKey(dir);
     Trust trust = connect.trust(dir);
     try (EndpointClient client =

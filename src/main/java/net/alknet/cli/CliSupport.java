@@ -3,12 +3,12 @@ package net.alknet.cli;
 import io.quarkus.picocli.runtime.PicocliCommandLineFactory;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
-import java.io.PrintWriter;
 import picocli.CommandLine;
 
 /**
- * CLI conventions (CLI-1): every error is one clear line on stderr starting with {@code alknet:},
- * and a non-zero exit (1 for failures, 2 for usage errors). No stack traces.
+ * The Quarkus top command's {@link CommandLine}, with the CLI conventions of {@link
+ * CliConventions}: one {@code alknet:} line on stderr per error, exit 1 for failures and 2 for
+ * usage errors.
  */
 @ApplicationScoped
 public class CliSupport {
@@ -22,33 +22,10 @@ public class CliSupport {
 
   @Produces
   CommandLine commandLine(PicocliCommandLineFactory factory) {
-    CommandLine cl = factory.create();
-    cl.setExecutionExceptionHandler(
-        (e, commandLine, parseResult) -> {
-          PrintWriter err = commandLine.getErr();
-          err.println("alknet: " + oneLine(e));
-          err.flush();
-          return 1;
-        });
-    cl.setParameterExceptionHandler(
-        (e, args) -> {
-          CommandLine c = e.getCommandLine();
-          PrintWriter err = c.getErr();
-          err.println("alknet: " + e.getMessage());
-          err.println(
-              "Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
-          err.flush();
-          return 2;
-        });
-    return cl;
+    return CliConventions.apply(factory.create());
   }
 
   static String oneLine(Throwable e) {
-    String m = e.getMessage();
-    if (m == null || m.isBlank()) {
-      m = e.getClass().getSimpleName();
-    }
-    int nl = m.indexOf('\n');
-    return nl >= 0 ? m.substring(0, nl) : m;
+    return CliConventions.oneLine(e);
   }
 }

@@ -22,7 +22,6 @@ import net.alknet.endpoint.EndpointMetrics;
 import net.alknet.endpoint.Stream;
 import net.alknet.endpoint.Transport;
 import net.alknet.git.GitRequest;
-import net.alknet.node.Node;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -68,12 +67,6 @@ public class GitRemoteCommand implements Callable<Integer> {
       paramLabel = "URL",
       description = "alknet://HOST[:PORT]/REPO or alknet+tcp://HOST[:PORT]/REPO (from git).")
   String url;
-
-  private final Node node;
-
-  public GitRemoteCommand(Node node) {
-    this.node = node;
-  }
 
   /** A parsed remote URL. */
   record Target(String host, int port, String path, Transport transport) {
@@ -140,7 +133,7 @@ public class GitRemoteCommand implements Callable<Integer> {
             : List.of();
     GitRequest request =
         new GitRequest(service, target.path(), Optional.of(target.authority()), params);
-    Path dir = node.dataDir(dataDir.value());
+    Path dir = dataDir.resolve();
     Optional<KeyPair> clientKey = connect.clientKey(dir);
     try (EndpointClient client =
         new EndpointClient(

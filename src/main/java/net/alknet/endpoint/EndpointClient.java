@@ -228,6 +228,21 @@ public final class EndpointClient implements AutoCloseable {
     }
   }
 
+  private static final String HANDSHAKE = "handshake-errors";
+
+  /**
+   * At the tail of a TLS/TCP pipeline until the handshake succeeds: a failed handshake (the node
+   * refusing the ALPN, say) is reported by {@link #connect} as one line, so the exception netty
+   * also fires down the pipeline is only logged at DEBUG here, not as a WARN with a stack trace by
+   * the pipeline's tail.
+   */
+  private static final class HandshakeErrors extends ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.debugf("TLS client error during the handshake: %s", cause.toString());
+    }
+  }
+
   private Connection connectTcp(String host, int port, String alpn, TlsContexts.TrustAdapter trust)
       throws IOException {
     SSLContext ctx = TlsContexts.clientContext(clientCertificate.orElse(null), trust);
@@ -255,7 +270,9 @@ public final class EndpointClient implements AutoCloseable {
                       new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {
-                          c.pipeline().addLast("tls", ssl);
+                          c.pipeline()
+                              .addLast("tls", ssl)
+                              .addLast(HANDSHAKE, new HandshakeErrors());
                         }
                       })
                   .connect(host, port)
@@ -286,6 +303,9 @@ public final class EndpointClient implements AutoCloseable {
                 return;
               }
               try {
+                if (ch.pipeline().get(HANDSHAKE) != null) {
+                  ch.pipeline().remove(HANDSHAKE);
+                }
                 ready.complete(
                     new TcpConnection(
                         newId(),
@@ -342,7 +362,8 @@ public final class EndpointClient implements AutoCloseable {
               + describe(e.getCause()),
           e.getCause());
     } catch (TimeoutException e) {
-      f.cancel(false);
+      // Not f.cancel(): the caller closes the channel, which fails f; a cancelled QUIC connect
+      // promise makes netty's bootstrap log an IllegalStateException when the channel closes.
       throw new IOException(
           "cannot connect to "
               + host

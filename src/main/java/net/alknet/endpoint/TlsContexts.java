@@ -64,10 +64,11 @@ final class TlsContexts {
   /**
    * The client certificate an alknet client presents: a self-signed certificate for its Ed25519
    * key, so the node can resolve the key to an identity (the TLS handshake proves possession).
+   * Built without BouncyCastle ({@link Ed25519Certificates}), which the client never loads.
    */
   static SingleKeyManager clientCertificate(KeyPair ed25519) {
     X509Certificate cert =
-        Certificates.selfSigned(ed25519, "alknet client", List.of(), Duration.ofDays(1));
+        Ed25519Certificates.selfSigned(ed25519, "alknet client", Duration.ofDays(1));
     return new SingleKeyManager(ed25519.getPrivate(), List.of(cert));
   }
 

@@ -32,10 +32,15 @@ class Ed25519KeysTest {
   void rfc8032TestVector1() {
     byte[] seed =
         HexFormat.of().parseHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
-    byte[] pub = Ed25519Keys.derivePublic(seed);
-    assertEquals(
-        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
-        HexFormat.of().formatHex(pub));
+    byte[] pub =
+        HexFormat.of().parseHex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+    assertTrue(Ed25519Keys.isPublicKeyOf(seed, pub));
+    byte[] otherPub = pub.clone();
+    otherPub[31] ^= 1;
+    assertFalse(Ed25519Keys.isPublicKeyOf(seed, otherPub));
+    assertFalse(
+        Ed25519Keys.isPublicKeyOf(seed, Ed25519Keys.rawPublic(Ed25519Keys.generate().getPublic())));
+    assertFalse(Ed25519Keys.isPublicKeyOf(seed, new byte[31]), "not a key: false, no exception");
     byte[] sig = Ed25519Keys.sign(Ed25519Keys.privateFromSeed(seed), new byte[0]);
     assertEquals(
         "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
@@ -140,6 +145,49 @@ class Ed25519KeysTest {
     byte[] flipped = bin.clone();
     flipped[flipped.length - 60] ^= 1; // inside the 64-byte secret
     assertThrows(KeyFormatException.class, () -> Ed25519Keys.parseOpenSshPrivateKey(wrap(flipped)));
+  }
+
+  /**
+   * A well-formed file whose public key (outer blob, inner copy and second half of the secret, all
+   * consistent) belongs to another private key is refused.
+   */
+  @Test
+  void privateKeyWithAnotherKeysPublicPartIsRefused() {
+    String pem = mismatchedKeyFile(Ed25519Keys.generate(), Ed25519Keys.generate());
+    assertMessage(
+        "corrupt OpenSSH private key (public key does not match)",
+        () -> Ed25519Keys.parseOpenSshPrivateKey(pem));
+  }
+
+  /**
+   * An unencrypted openssh-key-v1 file with the private seed of {@code a} and the public key of b.
+   */
+  static String mismatchedKeyFile(KeyPair a, KeyPair b) {
+    byte[] pub = Ed25519Keys.rawPublic(b.getPublic());
+    byte[] secret = new byte[64];
+    System.arraycopy(Ed25519Keys.seed(a.getPrivate()), 0, secret, 0, 32);
+    System.arraycopy(pub, 0, secret, 32, 32);
+    SshWire.Writer priv =
+        new SshWire.Writer()
+            .uint32(7)
+            .uint32(7)
+            .string(SshWire.ED25519)
+            .string(pub)
+            .string(secret)
+            .string("mixed");
+    for (int i = 1; priv.size() % 8 != 0; i++) {
+      priv.raw(new byte[] {(byte) i});
+    }
+    return wrap(
+        new SshWire.Writer()
+            .raw("openssh-key-v1\0".getBytes(StandardCharsets.US_ASCII))
+            .string("none")
+            .string("none")
+            .string(new byte[0])
+            .uint32(1)
+            .string(SshWire.ed25519Blob(pub))
+            .string(priv.toByteArray())
+            .toByteArray());
   }
 
   @Test

@@ -73,6 +73,12 @@ class LocalKeysTest {
     Files.write(key, new byte[LocalKeys.MAX_FILE + 10]);
     e = assertThrows(IOException.class, () -> LocalKeys.load(key));
     assertTrue(e.getMessage().contains("too large"), e.getMessage());
+    Files.writeString(
+        key, Ed25519KeysTest.mismatchedKeyFile(Ed25519Keys.generate(), Ed25519Keys.generate()));
+    e = assertThrows(IOException.class, () -> LocalKeys.load(key));
+    assertEquals(
+        "invalid key at " + key + ": corrupt OpenSSH private key (public key does not match)",
+        e.getMessage());
     Path d = dir.resolve("adir");
     Files.createDirectory(d);
     e = assertThrows(IOException.class, () -> LocalKeys.load(d));

@@ -16,8 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -76,6 +78,59 @@ class CliIT {
     }
     return new Result(
         p.exitValue(), Files.readString(out, StandardCharsets.ISO_8859_1), Files.readString(err));
+  }
+
+  /** {@code bin/alknet} of the checkout whose packaged application is under test. */
+  static Path launcher() {
+    return runner().toAbsolutePath().getParent().getParent().getParent().resolve("bin/alknet");
+  }
+
+  /** A started {@code bin/alknet}: the process and where its stdout and stderr go. */
+  record Launched(Process process, Path out, Path err, String what) {
+    Result finish() throws Exception {
+      if (!process.waitFor(90, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError("timed out: " + what);
+      }
+      return new Result(
+          process.exitValue(),
+          Files.readString(out, StandardCharsets.ISO_8859_1),
+          Files.readString(err));
+    }
+  }
+
+  /**
+   * Starts a launcher (so {@code bridge} and {@code git-remote} take the standalone client path)
+   * with this JVM's {@code java} first on PATH, HOME in the test's directory, no ALKNET_* variables
+   * of the caller's, and the given extra environment (XDG_CACHE_HOME, ALKNET_CDS, ALKNET_DATA_DIR,
+   * ALKNET_JAVA_OPTS...).
+   */
+  Launched start(Path launcher, Map<String, String> env, byte[] stdin, String... args)
+      throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
+    cmd.addAll(List.of(args));
+    Path out = Files.createTempFile(tmp, "out", ".bin");
+    Path err = Files.createTempFile(tmp, "err", ".txt");
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("ALKNET_"));
+    pb.environment()
+        .put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH"));
+    pb.environment().put("HOME", tmp.resolve("home").toString());
+    pb.environment().put("XDG_CACHE_HOME", tmp.resolve("cache-default").toString());
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    try (var in = p.getOutputStream()) {
+      if (stdin != null) {
+        in.write(stdin);
+      }
+    }
+    return new Launched(p, out, err, launcher + " " + String.join(" ", args));
+  }
+
+  /** {@code bin/alknet args} to completion; see {@link #start}. */
+  Result launch(Map<String, String> env, byte[] stdin, String... args) throws Exception {
+    return start(launcher(), env, stdin, args).finish();
   }
 
   static int freePort() throws IOException {
@@ -410,6 +465,423 @@ class CliIT {
     } finally {
       b.destroyForcibly();
     }
+  }
+
+  // ---- bridge and git-remote through bin/alknet: ClientMain, no Quarkus, AppCDS ----------------
+
+  /**
+   * The standalone client path prints the same help as the Quarkus top command, and nothing else.
+   */
+  @Test
+  void clientCommandsHelpThroughTheLauncher() throws Exception {
+    for (String c : List.of("bridge", "git-remote", "git-remote-alknet")) {
+      Result fast = launch(Map.of(), null, c, "--help");
+      assertEquals(0, fast.exit(), c + ": " + fast.err());
+      String name = c.equals("git-remote-alknet") ? "git-remote" : c;
+      assertTrue(fast.out().startsWith("Usage: alknet " + name + " "), c + ": " + fast.out());
+      assertEquals("", fast.err(), c);
+      assertEquals(run(null, c, "--help").out(), fast.out(), c);
+    }
+  }
+
+  /**
+   * The data directory ({@code --data-dir} over {@code -Dalknet.data-dir} over {@code
+   * ALKNET_DATA_DIR}); the first contact pins the node with one log line; the node resolves the
+   * client certificate (made without BouncyCastle) to alice over QUIC and TLS/TCP.
+   */
+  @Test
+  void clientBridgeThroughTheLauncher() throws Exception {
+    Path fromEnv = tmp.resolve("client-env");
+    Path fromOption = tmp.resolve("client-option");
+    Path fromProperty = tmp.resolve("client-property");
+    for (Path d : List.of(fromEnv, fromOption, fromProperty)) {
+      Files.createDirectories(d);
+      Files.copy(clientData.resolve("id_ed25519"), d.resolve("id_ed25519"));
+    }
+    String target = "127.0.0.1:" + port;
+    long logStart = Files.size(nodeLog);
+    byte[] payload = new byte[300_000];
+    new Random(11).nextBytes(payload);
+    Map<String, String> env = Map.of("ALKNET_DATA_DIR", fromEnv.toString());
+
+    Result quic = launch(env, payload, "bridge", "--alpn", "alknet/echo", target);
+    assertEquals(0, quic.exit(), quic.err());
+    assertTrue(java.util.Arrays.equals(payload, quic.out().getBytes(StandardCharsets.ISO_8859_1)));
+    String pinned =
+        "\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  \\[n\\.a\\.e\\.KnownNodes\\] pinned node "
+            + Pattern.quote(target)
+            + " as SHA256:\\S+ in ";
+    assertTrue(
+        quic.err()
+            .matches(pinned + Pattern.quote(fromEnv.resolve("known_nodes").toString()) + "\\R"),
+        quic.err());
+
+    Result tcp =
+        launch(
+            env,
+            payload,
+            "bridge",
+            "--data-dir",
+            fromOption.toString(),
+            "--tcp",
+            "--alpn",
+            "alknet/echo",
+            target);
+    assertEquals(0, tcp.exit(), tcp.err());
+    assertTrue(java.util.Arrays.equals(payload, tcp.out().getBytes(StandardCharsets.ISO_8859_1)));
+    assertTrue(
+        tcp.err()
+            .matches(pinned + Pattern.quote(fromOption.resolve("known_nodes").toString()) + "\\R"),
+        tcp.err());
+
+    Result prop =
+        launch(
+            Map.of(
+                "ALKNET_DATA_DIR",
+                fromEnv.toString(),
+                "ALKNET_JAVA_OPTS",
+                "-Dalknet.data-dir=" + fromProperty),
+            "x".getBytes(StandardCharsets.US_ASCII),
+            "bridge",
+            "--alpn",
+            "alknet/echo",
+            target);
+    assertEquals(0, prop.exit(), prop.err());
+    assertTrue(Files.exists(fromProperty.resolve("known_nodes")), prop.err());
+
+    // Known now: nothing at all on stderr.
+    Result again =
+        launch(
+            env,
+            "y".getBytes(StandardCharsets.US_ASCII),
+            "bridge",
+            "--alpn",
+            "alknet/echo",
+            target);
+    assertEquals(0, again.exit(), again.err());
+    assertEquals("y", again.out());
+    assertEquals("", again.err());
+    String known = Files.readString(fromEnv.resolve("known_nodes"));
+    assertEquals(1, known.lines().count(), known);
+
+    String fp = fingerprint();
+    String log = Files.readString(nodeLog).substring((int) logStart);
+    for (String transport : List.of("quic", "tcp")) {
+      assertTrue(
+          log.lines()
+              .anyMatch(
+                  l ->
+                      l.contains("alpn=alknet/echo transport=" + transport)
+                          && l.contains("identity=" + fp)),
+          transport + ": identity " + fp + " not in node log:\n" + log);
+    }
+  }
+
+  @Test
+  void clientErrorsThroughTheLauncher() throws Exception {
+    Result badPort = launch(Map.of(), null, "bridge", "--alpn", "alknet/echo", "127.0.0.1:99999");
+    assertEquals(1, badPort.exit());
+    assertEquals("alknet: bad port in '127.0.0.1:99999'\n", badPort.err());
+    Result badHost = launch(Map.of(), null, "bridge", "--alpn", "alknet/echo", "[::1:4433");
+    assertEquals(1, badHost.exit());
+    assertEquals("alknet: bad address '[::1:4433': missing ']'\n", badHost.err());
+
+    Result usage = launch(Map.of(), null, "bridge", "127.0.0.1:1");
+    assertEquals(2, usage.exit());
+    assertEquals(
+        "alknet: Missing required option: '--alpn=ALPN'\n"
+            + "Try 'alknet bridge --help' for more information.\n",
+        usage.err());
+
+    Result nope =
+        launch(
+            Map.of("ALKNET_DATA_DIR", clientData.toString()),
+            "x".getBytes(StandardCharsets.US_ASCII),
+            "bridge",
+            "--tcp",
+            "--alpn",
+            "alknet/nope",
+            "127.0.0.1:" + port);
+    assertEquals(1, nope.exit());
+    assertEquals(1, nope.err().lines().count(), nope.err());
+    assertTrue(nope.err().startsWith("alknet: cannot connect to 127.0.0.1:" + port), nope.err());
+    assertTrue(nope.err().contains("does not serve that ALPN"), nope.err());
+
+    // Nothing listening: one line over TLS/TCP (refused) and over QUIC (handshake timeout), no
+    // stack trace from netty on the way.
+    int closed = freePort();
+    for (String transport : List.of("tcp", "quic")) {
+      List<String> args =
+          new ArrayList<>(List.of("bridge", "--alpn", "alknet/echo", "127.0.0.1:" + closed));
+      if (transport.equals("tcp")) {
+        args.add(1, "--tcp");
+      }
+      Result down =
+          launch(
+              Map.of("ALKNET_DATA_DIR", clientData.toString()),
+              "x".getBytes(StandardCharsets.US_ASCII),
+              args.toArray(new String[0]));
+      assertEquals(1, down.exit(), transport + ": " + down.err());
+      assertEquals("", down.out(), transport);
+      assertEquals(1, down.err().lines().count(), transport + ": " + down.err());
+      assertTrue(
+          down.err()
+              .startsWith("alknet: cannot connect to 127.0.0.1:" + closed + " over " + transport),
+          down.err());
+    }
+
+    Result url = launch(Map.of(), null, "git-remote", "origin", "https://example.com/x");
+    assertEquals(1, url.exit());
+    assertEquals(
+        "alknet: unsupported URL 'https://example.com/x' (expected alknet://HOST[:PORT]/REPO)\n",
+        url.err());
+
+    Path nobody = tmp.resolve("nobody");
+    Result key =
+        launch(
+            Map.of("ALKNET_DATA_DIR", nobody.toString()),
+            null,
+            "bridge",
+            "--key",
+            nobody.resolve("k").toString(),
+            "--alpn",
+            "alknet/echo",
+            "127.0.0.1:" + port);
+    assertEquals(1, key.exit());
+    assertEquals("alknet: no key at " + nobody.resolve("k") + "; run `alknet keygen`\n", key.err());
+  }
+
+  /** The archives in a launcher cache directory ({@code <XDG_CACHE_HOME>/alknet}). */
+  static List<Path> archives(Path cache) throws IOException {
+    Path dir = cache.resolve("alknet");
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (var files = Files.list(dir)) {
+      return files.sorted().toList();
+    }
+  }
+
+  /**
+   * The first successful run dumps the archive (help does not), later runs map it: the client's
+   * classes come from it, and neither Quarkus nor BouncyCastle is loaded at all. Concurrent first
+   * runs leave one complete archive; ALKNET_CDS=0 uses none.
+   */
+  @Test
+  void cdsArchiveIsCreatedOnceAndReused() throws Exception {
+    Path cache = tmp.resolve("cache-cds");
+    Path classes = tmp.resolve("classes.txt");
+    Map<String, String> env =
+        Map.of(
+            "XDG_CACHE_HOME",
+            cache.toString(),
+            "ALKNET_DATA_DIR",
+            clientData.toString(),
+            "ALKNET_JAVA_OPTS",
+            "-Xlog:class+load=info:file=" + classes);
+    byte[] hi = "hi".getBytes(StandardCharsets.US_ASCII);
+    String target = "127.0.0.1:" + port;
+
+    assertEquals(0, launch(env, null, "bridge", "--help").exit());
+    assertEquals(List.of(), archives(cache), "help made an archive");
+
+    Result first = launch(env, hi, "bridge", "--alpn", "alknet/echo", target);
+    assertEquals(0, first.exit(), first.err());
+    assertEquals("hi", first.out());
+    assertEquals("", first.err());
+    List<Path> made = archives(cache);
+    assertEquals(1, made.size(), made.toString());
+    assertTrue(
+        made.get(0).getFileName().toString().matches("client-\\d+-\\d+\\.jsa"), made.toString());
+    Object fileKey = Files.readAttributes(made.get(0), "unix:ino").get("ino");
+    var modified = Files.getLastModifiedTime(made.get(0));
+    String dumpRun = Files.readString(classes);
+    Files.delete(classes);
+
+    Result second = launch(env, hi, "bridge", "--tcp", "--alpn", "alknet/echo", target);
+    assertEquals(0, second.exit(), second.err());
+    assertEquals("hi", second.out());
+    assertEquals("", second.err());
+    assertEquals(made, archives(cache));
+    assertEquals(fileKey, Files.readAttributes(made.get(0), "unix:ino").get("ino"));
+    assertEquals(modified, Files.getLastModifiedTime(made.get(0)));
+    String mapped = Files.readString(classes);
+    for (String c : List.of("net.alknet.cli.ClientMain", "net.alknet.endpoint.EndpointClient")) {
+      assertTrue(
+          mapped.lines().anyMatch(l -> l.contains("] " + c + " source: shared objects file (top)")),
+          c + " not from the archive");
+    }
+    for (String log : List.of(dumpRun, mapped)) {
+      for (String pkg : List.of("io.quarkus.", "org.bouncycastle.", "org.jboss.logmanager.")) {
+        assertFalse(log.contains("] " + pkg), pkg + " classes loaded by the client");
+      }
+    }
+
+    // Concurrent first runs: all succeed, one archive, no temporary file left.
+    Path cache2 = tmp.resolve("cache-concurrent");
+    Map<String, String> env2 =
+        Map.of("XDG_CACHE_HOME", cache2.toString(), "ALKNET_DATA_DIR", clientData.toString());
+    List<Launched> runs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      runs.add(
+          start(
+              launcher(),
+              env2,
+              ("run " + i).getBytes(StandardCharsets.US_ASCII),
+              "bridge",
+              "--alpn",
+              "alknet/echo",
+              target));
+    }
+    for (int i = 0; i < runs.size(); i++) {
+      Result r = runs.get(i).finish();
+      assertEquals(0, r.exit(), r.err());
+      assertEquals("run " + i, r.out());
+      assertEquals("", r.err());
+    }
+    List<Path> one = archives(cache2);
+    assertEquals(1, one.size(), one.toString());
+    assertTrue(one.get(0).getFileName().toString().startsWith("client-"), one.toString());
+
+    // A cache directory that cannot be made (XDG_CACHE_HOME is a file): the command runs all the
+    // same, without an archive, and says nothing about it.
+    Path notADir = Files.writeString(tmp.resolve("cache-file"), "");
+    Result unwritable =
+        launch(
+            Map.of("XDG_CACHE_HOME", notADir.toString(), "ALKNET_DATA_DIR", clientData.toString()),
+            hi,
+            "bridge",
+            "--alpn",
+            "alknet/echo",
+            target);
+    assertEquals(0, unwritable.exit(), unwritable.err());
+    assertEquals("hi", unwritable.out());
+    assertEquals("", unwritable.err());
+
+    // A JVM that cannot dump (no base archive mapped, here through -Xshare:off): runs without CDS.
+    Path cache4 = tmp.resolve("cache-noshare");
+    for (int i = 0; i < 2; i++) {
+      Result noShare =
+          launch(
+              Map.of(
+                  "XDG_CACHE_HOME",
+                  cache4.toString(),
+                  "ALKNET_DATA_DIR",
+                  clientData.toString(),
+                  "ALKNET_JAVA_OPTS",
+                  "-Xshare:off"),
+              hi,
+              "bridge",
+              "--alpn",
+              "alknet/echo",
+              target);
+      assertEquals(0, noShare.exit(), noShare.err());
+      assertEquals("hi", noShare.out());
+      assertEquals("", noShare.err());
+      assertTrue(
+          archives(cache4).stream().noneMatch(a -> a.getFileName().toString().endsWith(".jsa")),
+          archives(cache4).toString());
+    }
+
+    // ALKNET_CDS=0: no cache directory, classes from the jars.
+    Path cache3 = tmp.resolve("cache-off");
+    Result off =
+        launch(
+            Map.of(
+                "XDG_CACHE_HOME",
+                cache3.toString(),
+                "ALKNET_CDS",
+                "0",
+                "ALKNET_DATA_DIR",
+                clientData.toString(),
+                "ALKNET_JAVA_OPTS",
+                "-Xlog:class+load=info:file=" + classes),
+            hi,
+            "bridge",
+            "--alpn",
+            "alknet/echo",
+            target);
+    assertEquals(0, off.exit(), off.err());
+    assertEquals("hi", off.out());
+    assertFalse(Files.exists(cache3), "ALKNET_CDS=0 created " + cache3);
+    assertTrue(
+        Files.readString(classes)
+            .lines()
+            .anyMatch(l -> l.contains("] net.alknet.cli.ClientMain source: file:")),
+        "ClientMain not loaded from the jar");
+  }
+
+  /**
+   * A copy of the install (launcher, application jar; the libraries linked): a rebuilt application
+   * jar gets a new archive and the stale one is removed, silently; a library missing from lib/ is
+   * one clear error, not a class-loading failure later.
+   */
+  @Test
+  void rebuiltJarNewArchiveMissingJarClearError() throws Exception {
+    Path install = tmp.resolve("install");
+    Path real = runner().toAbsolutePath().getParent();
+    Path app = install.resolve("target/quarkus-app");
+    Files.createDirectories(install.resolve("bin"));
+    Files.copy(
+        launcher(),
+        install.resolve("bin/alknet"),
+        java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+    Files.createDirectories(app.resolve("app"));
+    Files.createSymbolicLink(app.resolve("quarkus-run.jar"), real.resolve("quarkus-run.jar"));
+    try (var jars = Files.list(real.resolve("app"))) {
+      for (Path j : jars.toList()) {
+        Files.copy(j, app.resolve("app").resolve(j.getFileName()));
+      }
+    }
+    for (String sub : List.of("lib/boot", "lib/main")) {
+      Files.createDirectories(app.resolve(sub));
+      try (var jars = Files.list(real.resolve(sub))) {
+        for (Path j : jars.toList()) {
+          Files.createSymbolicLink(app.resolve(sub).resolve(j.getFileName()), j);
+        }
+      }
+    }
+    Path launcher = install.resolve("bin/alknet");
+    Path cache = tmp.resolve("cache-install");
+    Map<String, String> env =
+        Map.of("XDG_CACHE_HOME", cache.toString(), "ALKNET_DATA_DIR", clientData.toString());
+    byte[] hi = "hi".getBytes(StandardCharsets.US_ASCII);
+    String target = "127.0.0.1:" + port;
+
+    Result first = start(launcher, env, hi, "bridge", "--alpn", "alknet/echo", target).finish();
+    assertEquals(0, first.exit(), first.err());
+    List<Path> before = archives(cache);
+    assertEquals(1, before.size(), before.toString());
+
+    Path appJar;
+    try (var jars = Files.list(app.resolve("app"))) {
+      appJar = jars.findFirst().orElseThrow();
+    }
+    Files.setLastModifiedTime(
+        appJar,
+        java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 3_600_000));
+    Result rebuilt = start(launcher, env, hi, "bridge", "--alpn", "alknet/echo", target).finish();
+    assertEquals(0, rebuilt.exit(), rebuilt.err());
+    assertEquals("hi", rebuilt.out());
+    assertEquals("", rebuilt.err());
+    List<Path> after = archives(cache);
+    assertEquals(1, after.size(), after.toString());
+    assertFalse(after.equals(before), "the stale archive was kept: " + after);
+
+    Path picocli;
+    try (var jars = Files.list(app.resolve("lib/main"))) {
+      picocli =
+          jars.filter(j -> j.getFileName().toString().startsWith("info.picocli.picocli-"))
+              .findFirst()
+              .orElseThrow();
+    }
+    Files.delete(picocli);
+    Result missing = start(launcher, env, hi, "bridge", "--alpn", "alknet/echo", target).finish();
+    assertEquals(1, missing.exit());
+    assertTrue(
+        missing.err().startsWith("alknet: expected one main/info.picocli.picocli jar in "),
+        missing.err());
+    assertEquals(1, missing.err().lines().count(), missing.err());
   }
 
   /** EP-7: SIGTERM stops the node gracefully; it removes its control socket. Runs last. */

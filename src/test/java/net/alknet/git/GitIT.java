@@ -178,6 +178,7 @@ class GitIT {
     env.put("GIT_COMMITTER_EMAIL", "alice@example.com");
     env.put("PATH", bin() + ":" + System.getenv("PATH"));
     env.put("ALKNET_DATA_DIR", clientData.toString());
+    env.put("XDG_CACHE_HOME", tmp.resolve("cache").toString());
     return env;
   }
 
@@ -242,6 +243,13 @@ class GitIT {
     Path w = tmp.resolve("w-" + t);
     Run cloned = ok(tmp, alice, "clone", url(t, "empty-" + t), w.toString());
     assertTrue(cloned.out().contains("empty repository"), cloned.out());
+    // git ran the helper through bin/alknet's client path (ClientMain, not Quarkus), which keeps
+    // its class data sharing archive in XDG_CACHE_HOME/alknet.
+    try (var archives = Files.list(tmp.resolve("cache/alknet"))) {
+      assertTrue(
+          archives.anyMatch(a -> a.getFileName().toString().matches("client-\\d+-\\d+\\.jsa")),
+          "no client archive: git-remote-alknet did not take the client path");
+    }
     commit(w, "README", "hello " + t);
     ok(w, alice, "push", "-q", "origin", "HEAD:main");
     assertEquals(head(w, "HEAD"), serverRef("empty-" + t, "main"));

@@ -34,8 +34,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * SSH-1..SSH-3 end to end with stock OpenSSH, as a user runs it: the packaged node ({@code alknet
- * serve}), and {@code ssh} whose ProxyCommand is the packaged {@code alknet bridge --alpn
- * alknet/ssh}, over QUIC and over TLS/TCP ({@code --tcp}).
+ * serve}), and {@code ssh} whose ProxyCommand is {@code bin/alknet bridge --alpn alknet/ssh}, over
+ * QUIC and over TLS/TCP ({@code --tcp}).
  *
  * <p>A failsafe IT rather than a {@code @QuarkusTest}: OpenSSH needs the bridge as a separate
  * command, and the runnable jar exists only after {@code package}.
@@ -244,15 +244,16 @@ class SshIT {
     }
   }
 
-  /** Stock ssh through the bridge; {@code extra} are the forwarding/command arguments. */
+  /**
+   * Stock ssh through the bridge; {@code extra} are the forwarding/command arguments. The
+   * ProxyCommand is {@code bin/alknet bridge}, as {@code alknet ssh-config} writes it, so it runs
+   * the standalone client (ClientMain, with its class data sharing archive in the test's cache).
+   */
   Process ssh(String transport, Path identity, Path log, String... extra) throws IOException {
     String bridge =
         String.join(
             " ",
-            java(),
-            "--enable-native-access=ALL-UNNAMED",
-            "-jar",
-            runner().toString(),
+            runner().getParent().getParent().getParent().resolve("bin/alknet").toString(),
             "bridge",
             "--data-dir",
             clientData.toString(),
@@ -293,6 +294,9 @@ class SshIT {
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("HOME", tmp.toString());
+    pb.environment().put("XDG_CACHE_HOME", tmp.resolve("cache").toString());
+    pb.environment()
+        .put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH"));
     Process p = pb.start();
     sshs.add(p);
     return p;

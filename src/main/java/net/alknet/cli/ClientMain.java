@@ -1,0 +1,60 @@
+package net.alknet.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * Standalone entry point of the client commands {@code bridge} and {@code git-remote} (alias {@code
+ * git-remote-alknet}): plain picocli, no Quarkus, no CDI. {@code bin/alknet} runs it, with only the
+ * jars these commands need on the class path, because git starts its remote helper once per clone,
+ * fetch and push, and ssh its ProxyCommand once per connection: booting Quarkus there would cost
+ * seconds each time.
+ *
+ * <p>Contract: the commands are the same classes as under the Quarkus top command ({@link
+ * AlknetCommand}), so options, {@code --help}, error lines and exit codes are the same; the data
+ * directory is resolved by {@link DataDirOption#resolve()} on both paths. The JVM always ends
+ * through {@link System#exit} with the command's exit code: netty's non-daemon global event
+ * executor would otherwise keep it alive for about a second after the command has finished.
+ * Anything thrown past picocli (a {@link LinkageError} from a missing jar, say) is one {@code
+ * alknet: internal error: …} line and exit 1, never a hang.
+ */
+public final class ClientMain {
+
+  private ClientMain() {}
+
+  /** The top command of this entry point: {@code alknet} with the two client subcommands. */
+  @Command(
+      name = "alknet",
+      subcommands = {BridgeCommand.class, GitRemoteCommand.class})
+  static final class Commands implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Override
+    public void run() {
+      throw new ParameterException(
+          spec.commandLine(), "Missing command: this entry point runs bridge and git-remote");
+    }
+  }
+
+  public static void main(String... args) {
+    ClientLogging.install();
+    int code;
+    try {
+      code = run(args);
+    } catch (Throwable e) {
+      System.err.println("alknet: internal error: " + e);
+      code = 1;
+    }
+    System.out.flush();
+    System.err.flush();
+    System.exit(code);
+  }
+
+  /** Parses and runs one command line; returns its exit code (0, 1 failure, 2 usage error). */
+  static int run(String... args) {
+    return CliConventions.apply(new CommandLine(new Commands())).execute(args);
+  }
+}
