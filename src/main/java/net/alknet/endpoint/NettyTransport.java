@@ -1,11 +1,8 @@
 package net.alknet.endpoint;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -30,8 +27,8 @@ import java.util.concurrent.ThreadFactory;
  * endpoint asks this class instead of naming NIO classes.
  *
  * <p>With epoll, QUIC sends go out with UDP generic segmentation offload (one {@code sendmsg} for
- * up to {@link #GSO_SEGMENTS} packets) and receives use UDP GRO and {@code recvmmsg}; on NIO every
- * QUIC packet is one system call each way.
+ * up to {@link #GSO_SEGMENTS} packets); on NIO every QUIC packet is one system call. Receiving is
+ * one datagram per read on both.
  */
 public enum NettyTransport {
   EPOLL,
@@ -39,9 +36,6 @@ public enum NettyTransport {
 
   /** QUIC packets per GSO send. */
   static final int GSO_SEGMENTS = 16;
-
-  /** Largest UDP payload read at once with GRO (coalesced segments of one flow). */
-  private static final int GRO_READ_BYTES = 64 * 1024;
 
   /**
    * Largest UDP payload QUIC sends: 1500-byte Ethernet MTU minus IPv6 (40) and UDP (8) headers, so
@@ -55,6 +49,12 @@ public enum NettyTransport {
    * while common paths carry a fifth fewer packets per byte than at 1200.
    */
   static <B extends QuicCodecBuilder<B>> B quicPackets(B builder) {
+    String cc = System.getProperty("alknet.quic.congestion-control");
+    if (cc != null) {
+      builder.congestionControlAlgorithm(
+          io.netty.incubator.codec.quic.QuicCongestionControlAlgorithm.valueOf(
+              cc.toUpperCase(java.util.Locale.ROOT)));
+    }
     return builder.maxSendUdpPayloadSize(QUIC_MAX_UDP_PAYLOAD).discoverPmtu(true);
   }
 
@@ -113,18 +113,11 @@ public enum NettyTransport {
   }
 
   /**
-   * Sets a UDP bootstrap up for this transport. On epoll: UDP GRO, so one {@code recvmsg} returns
-   * up to {@link #GRO_READ_BYTES} of equal-sized packets of one flow, which Netty splits back into
-   * datagrams. Every read buffer must hold a whole coalesced read: a smaller one (Netty's adaptive
-   * allocator starts at 2 KiB) truncates it, and the lost packets make QUIC retransmit and back
-   * off.
+   * Sets a UDP bootstrap up for this transport. Reads stay one datagram each: UDP GRO (one {@code
+   * recvmsg} for many packets of a flow) made QUIC slower, not faster, with netty-quic in the
+   * endpoint benchmark (docs/benchmarks.md), and {@code recvmmsg} batches made no difference.
    */
   Bootstrap udp(Bootstrap b) {
-    if (this == EPOLL) {
-      b.option(EpollChannelOption.UDP_GRO, true)
-          .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, GRO_READ_BYTES)
-          .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(GRO_READ_BYTES));
-    }
     return b.channel(datagramChannel());
   }
 }
