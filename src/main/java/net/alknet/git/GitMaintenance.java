@@ -32,6 +32,7 @@ import org.eclipse.jgit.lib.RepositoryCache;
 import org.eclipse.jgit.storage.pack.PackConfig;
 import org.eclipse.jgit.util.FS;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * Background repository maintenance: after a push, when enough objects are not covered by a bitmap
@@ -183,7 +184,14 @@ public final class GitMaintenance implements AutoCloseable {
     AtomicInteger n = new AtomicInteger();
     ThreadFactory threads =
         r -> {
-          Thread t = new Thread(r, "alknet-git-maintenance-" + n.incrementAndGet());
+          // Made on the thread of the push that first needed it: drop the logging context (the
+          // connection, the identity) it would inherit.
+          Runnable clean =
+              () -> {
+                MDC.clear();
+                r.run();
+              };
+          Thread t = new Thread(clean, "alknet-git-maintenance-" + n.incrementAndGet());
           t.setDaemon(true);
           t.setPriority(Thread.MIN_PRIORITY);
           return t;
