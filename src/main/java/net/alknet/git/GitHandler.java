@@ -28,8 +28,9 @@ import net.alknet.node.Node;
  * {@code git_access} rules of the dynamic config in force when the request arrives.
  *
  * <p>Settings come from {@code alknet.git.*} ({@link AlknetConfig.Git}): JGit's storage settings
- * are installed when the engine for a node start is made, and pushes feed that engine's {@link
- * GitMaintenance}, which {@link #shutdown} stops.
+ * are installed when this handler is made (at startup, when the node collects its handlers), and
+ * pushes feed the {@link GitMaintenance} of the engine of the running node, which {@link #shutdown}
+ * stops.
  */
 @ApplicationScoped
 public class GitHandler implements ProtocolHandler {
@@ -55,6 +56,7 @@ public class GitHandler implements ProtocolHandler {
     this.node = node;
     this.config = config.git();
     this.storage = GitStorage.from(this.config, Runtime.getRuntime().maxMemory());
+    storage.install(); // before any repository is opened
     this.maintenanceSettings = GitMaintenance.Settings.from(this.config);
     this.meters = meters;
     this.denials = new GitDenials(meters);
@@ -110,7 +112,7 @@ public class GitHandler implements ProtocolHandler {
       if (engine != null) {
         engine.maintenance().close();
       }
-      storage.install();
+      storage.install(); // no-op unless something else installed other settings meanwhile
       // Absolute and normalized: repository directories are RepositoryCache keys, and maintenance
       // must open the same cached repository as the requests.
       GitEngine.Settings settings =
