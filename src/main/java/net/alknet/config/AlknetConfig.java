@@ -1,5 +1,6 @@
 package net.alknet.config;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
@@ -49,6 +50,116 @@ public interface AlknetConfig {
 
   /** The SSH gateway (ALPN alknet/ssh), see docs/ssh.md. */
   Ssh ssh();
+
+  /** The git server (ALPN alknet/git), see docs/git.md. */
+  Git git();
+
+  /** The git server (GIT-1, GIT-2): JGit's storage settings and repository maintenance. */
+  interface Git {
+    /**
+     * Delta-search window memory per pack-generation thread (clones and maintenance); also caps the
+     * delta cache and the size up to which objects get a delta search. Default {@code 32M}.
+     */
+    @WithDefault("32M")
+    MemorySize packMemoryLimit();
+
+    /**
+     * SHA-1 with collision detection (JGit's pure-Java sha1dc, which rejects the known collision
+     * attacks such as SHAttered) for every object id the node computes, notably when it indexes a
+     * pushed pack. {@code false} uses the JDK's SHA-1 (faster: it uses the CPU's SHA-1 instructions
+     * where the JVM has them) without collision detection, so a pushed object that collides with
+     * another could be stored: a security trade-off, see docs/git.md. Default {@code true}.
+     */
+    @WithDefault("true")
+    boolean sha1CollisionDetection();
+
+    /** JGit's process-wide pack cache. */
+    Storage storage();
+
+    /** Background repository maintenance after pushes. */
+    Maintenance maintenance();
+
+    /** JGit's window cache (one per node, shared by every repository). */
+    interface Storage {
+      /**
+       * Pack data JGit keeps in memory, all repositories together (JGit's {@code
+       * core.packedGitLimit}). Unset (default): 1/8 of the maximum heap, at least 10M and at most
+       * 256M.
+       */
+      Optional<MemorySize> packedGitLimit();
+
+      /**
+       * Unit in which pack data is read and cached (JGit's {@code core.packedGitWindowSize}): a
+       * power of two from 4K to 1M, at most the packed-git limit. Default {@code 64K} (JGit's own
+       * default is 8K).
+       */
+      @WithDefault("64K")
+      MemorySize windowSize();
+
+      /**
+       * Memory for inflated delta bases (JGit's {@code core.deltaBaseCacheLimit}). Unset (default):
+       * 1/32 of the maximum heap, at least 10M and at most 64M.
+       */
+      Optional<MemorySize> deltaBaseCacheLimit();
+
+      /**
+       * Map pack files into memory ({@code mmap}) instead of reading them into the heap. Default
+       * {@code false}.
+       */
+      @WithDefault("false")
+      boolean mmap();
+    }
+
+    /**
+     * Repository maintenance: JGit's GC with bitmap indexes, in the background, after pushes that
+     * brought enough new objects.
+     */
+    interface Maintenance {
+      /** Run maintenance at all. Default {@code true}. */
+      @WithDefault("true")
+      boolean enabled();
+
+      /**
+       * Objects not covered by a bitmap index (newer than the newest pack with bitmaps) that make a
+       * push start maintenance. Default {@code 5000}.
+       */
+      @WithDefault("5000")
+      long minNewObjects();
+
+      /**
+       * Packs newer than the newest pack with bitmaps (each push adds one) that make a push start
+       * maintenance, however few objects they hold. Default {@code 20}.
+       */
+      @WithDefault("20")
+      int maxNewPacks();
+
+      /**
+       * Least time between the starts of two maintenance runs of one repository; a push sooner
+       * schedules the run for then. Default {@code 5m}.
+       */
+      @WithDefault("5m")
+      Duration minInterval();
+
+      /**
+       * Age (file modification time) a pack replaced by maintenance must have before it is deleted,
+       * so clones and fetches still reading it finish; younger ones are deleted by a later run.
+       * Default {@code 1h}.
+       */
+      @WithDefault("1h")
+      Duration packExpire();
+
+      /** Threads running maintenance, for the whole node. Default {@code 1}. */
+      @WithDefault("1")
+      int threads();
+
+      /**
+       * Repositories that may wait for maintenance; past it requests are dropped (and counted) and
+       * the next push asks again. Default {@code 100}.
+       */
+      @WithDefault("100")
+      int maxPending();
+    }
+  }
 
   /** The SSH gateway (SSH-1, SSH-2). */
   interface Ssh {

@@ -43,6 +43,11 @@ import org.jboss.logging.Logger;
  * <p>Atomicity: ReceivePack writes the incoming pack to a temporary file and updates refs only
  * after the whole pack arrived and was checked, so a push cut off mid-pack leaves every ref as it
  * was.
+ *
+ * <p>Repositories are opened through JGit's {@link RepositoryCache}: concurrent and consecutive
+ * requests to one repository share one {@link Repository}, so its pack indexes are read once and
+ * the pack data in JGit's window cache (keyed by the open pack) stays useful from one clone to the
+ * next. JGit closes a cached repository an hour after its last request ended.
  */
 public final class GitEngine {
 
@@ -57,15 +62,37 @@ public final class GitEngine {
    */
   public record Settings(Path root, long packMemoryLimit) {}
 
+  /** Told about every push that updated at least one ref; e.g. {@link GitMaintenance#pushed}. */
+  @FunctionalInterface
+  public interface PushListener {
+    /** Does nothing. */
+    PushListener NONE = (dir, name) -> {};
+
+    /**
+     * Called on the push's handler thread after its refs were updated; MUST NOT block.
+     *
+     * @param dir the repository's directory
+     * @param name the repository's name
+     */
+    void pushed(Path dir, String name);
+  }
+
   private final Settings settings;
   private final Supplier<GitAccess> access;
   private final GitDenials denials;
+  private final PushListener pushes;
   private final ConcurrentHashMap<String, Object> createLocks = new ConcurrentHashMap<>();
 
   public GitEngine(Settings settings, Supplier<GitAccess> access, GitDenials denials) {
+    this(settings, access, denials, PushListener.NONE);
+  }
+
+  public GitEngine(
+      Settings settings, Supplier<GitAccess> access, GitDenials denials, PushListener pushes) {
     this.settings = settings;
     this.access = access;
     this.denials = denials;
+    this.pushes = pushes;
   }
 
   /** What {@link #decide} allows. */
@@ -177,9 +204,10 @@ public final class GitEngine {
     return RepositoryCache.FileKey.isGitRepository(dir.toFile(), FS.DETECTED);
   }
 
+  /** The shared repository in {@code dir}; the caller closes it (which only releases it). */
   private static Repository open(Path dir) throws GitRequestException {
     try {
-      return new FileRepository(dir.toFile());
+      return RepositoryCache.open(RepositoryCache.FileKey.exact(dir.toFile(), FS.DETECTED), true);
     } catch (IOException e) {
       LOG.warnf("cannot open repository %s: %s", dir, e.toString());
       throw new GitRequestException(Kind.UNAVAILABLE, "repository unavailable");
@@ -270,6 +298,9 @@ public final class GitEngine {
               "[%s] push to '%s' by %s updated %s",
               connectionId, name, who.id(), summary(commands));
           pointUnbornHead(r.getRepository(), commands);
+          if (commands.stream().anyMatch(c -> c.getResult() == ReceiveCommand.Result.OK)) {
+            pushes.pushed(r.getRepository().getDirectory().toPath(), name.name());
+          }
         });
     try {
       rp.receive(source, out, null);

@@ -1,11 +1,13 @@
 package net.alknet.git;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Set;
 import net.alknet.auth.Identity;
+import net.alknet.config.AlknetConfig;
 import net.alknet.config.DynamicConfigStore;
 import net.alknet.config.GitAccess;
 import net.alknet.endpoint.AuthContext;
@@ -24,24 +26,46 @@ import net.alknet.node.Node;
  * <p>The peer's identity is the one its TLS client certificate proved ({@link
  * AuthContext#identity()}); without one it is anonymous. Access comes from its scopes and the
  * {@code git_access} rules of the dynamic config in force when the request arrives.
+ *
+ * <p>Settings come from {@code alknet.git.*} ({@link AlknetConfig.Git}): JGit's storage settings
+ * are installed when this handler is made (at startup, when the node collects its handlers), and
+ * pushes feed the {@link GitMaintenance} of the engine of the running node, which {@link #shutdown}
+ * stops.
  */
 @ApplicationScoped
 public class GitHandler implements ProtocolHandler {
 
   public static final String ALPN = "alknet/git";
 
-  /** Delta-search memory per pack-generation thread. */
-  static final long PACK_MEMORY_LIMIT = 32L * 1024 * 1024;
-
   private final Node node;
+  private final AlknetConfig.Git config;
+  private final GitStorage storage;
+  private final GitMaintenance.Settings maintenanceSettings;
+  private final MeterRegistry meters;
   private final GitDenials denials;
   private Engine engine; // guarded by this
 
-  private record Engine(Path dataDir, GitEngine engine) {}
+  private record Engine(Path dataDir, GitEngine engine, GitMaintenance maintenance) {}
 
-  public GitHandler(Node node, MeterRegistry meters) {
+  /**
+   * Checks the {@code alknet.git.*} settings at once, so a bad value stops the node at startup.
+   *
+   * @throws IllegalArgumentException for a value out of bounds, naming the property
+   */
+  public GitHandler(Node node, AlknetConfig config, MeterRegistry meters) {
     this.node = node;
+    this.config = config.git();
+    this.storage = GitStorage.from(this.config, Runtime.getRuntime().maxMemory());
+    storage.install(); // before any repository is opened
+    this.maintenanceSettings = GitMaintenance.Settings.from(this.config);
+    this.meters = meters;
     this.denials = new GitDenials(meters);
+    Gauge.builder(GitMaintenance.METER + ".pending", this, GitHandler::pendingMaintenance)
+        .register(meters);
+  }
+
+  private synchronized double pendingMaintenance() {
+    return engine == null ? 0 : engine.maintenance().pendingCount();
   }
 
   @Override
@@ -68,11 +92,34 @@ public class GitHandler implements ProtocolHandler {
     }
   }
 
+  /**
+   * The node is stopping: maintenance stops (pending runs dropped, a running GC cancelled at its
+   * next checkpoint; its temporary files are removed by a later run). Pushes still finishing in the
+   * grace period schedule nothing; a later node start in this JVM makes a new engine.
+   */
+  @Override
+  public synchronized void shutdown() {
+    if (engine != null) {
+      engine.maintenance().close();
+      engine = null;
+    }
+  }
+
   /** The engine for the running node's data directory. */
   synchronized GitEngine engine() throws IOException {
     Path dir = node.runningDataDir().orElseThrow(() -> new IOException("the node is not running"));
     if (engine == null || !engine.dataDir().equals(dir)) {
-      GitEngine.Settings settings = new GitEngine.Settings(dir.resolve("git"), PACK_MEMORY_LIMIT);
+      if (engine != null) {
+        engine.maintenance().close();
+      }
+      storage.install(); // no-op unless something else installed other settings meanwhile
+      // Absolute and normalized: repository directories are RepositoryCache keys, and maintenance
+      // must open the same cached repository as the requests.
+      GitEngine.Settings settings =
+          new GitEngine.Settings(
+              dir.resolve("git").toAbsolutePath().normalize(),
+              config.packMemoryLimit().asLongValue());
+      GitMaintenance maintenance = new GitMaintenance(maintenanceSettings, meters);
       GitEngine e =
           new GitEngine(
               settings,
@@ -81,8 +128,9 @@ public class GitHandler implements ProtocolHandler {
                       .map(DynamicConfigStore::current)
                       .map(c -> c.git())
                       .orElse(GitAccess.DEFAULT),
-              denials);
-      engine = new Engine(dir, e);
+              denials,
+              maintenance::pushed);
+      engine = new Engine(dir, e, maintenance);
     }
     return engine.engine();
   }

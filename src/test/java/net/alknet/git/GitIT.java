@@ -526,7 +526,10 @@ class GitIT {
 
   /**
    * A ~50 MB repository with thousands of commits is pushed and cloned back over QUIC through a
-   * node whose heap is capped at 256 MB.
+   * node whose heap is capped at 256 MB. The push brings more new objects than maintenance's
+   * threshold: the first clone runs while the node repacks the repository in the background; the
+   * repository then has a bitmap index, a clone after that is whole too, and the server's
+   * repository passes {@code git fsck}.
    */
   @Test
   void largeRepositoryWithBoundedNodeMemory() throws Exception {
@@ -541,7 +544,30 @@ class GitIT {
         ok(gen, alice, "rev-parse", "main").out().strip(),
         ok(c, alice, "rev-parse", "main").out().strip());
     ok(c, alice, "fsck", "--strict");
+
+    Path packs = server("large").resolve("objects/pack");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+    while (!hasBitmap(packs)) {
+      assertTrue(
+          System.nanoTime() < deadline,
+          "no bitmap index after the push; node log:\n" + Files.readString(nodeLog));
+      Thread.sleep(250);
+    }
+    assertTrue(Files.readString(nodeLog).contains("git maintenance of 'large' done"));
+    Path c2 = tmp.resolve("large-clone-2");
+    ok(tmp, alice, "clone", "-q", "--bare", url("tcp", "large"), c2.toString());
+    assertEquals(
+        ok(gen, alice, "rev-parse", "main").out().strip(),
+        ok(c2, alice, "rev-parse", "main").out().strip());
+    ok(c2, alice, "fsck", "--strict");
+    ok(server("large"), alice, "fsck", "--strict", "--no-dangling");
     assertTrue(node.isAlive());
     assertFalse(Files.readString(nodeLog).contains("OutOfMemoryError"));
+  }
+
+  static boolean hasBitmap(Path packs) throws IOException {
+    try (var s = Files.list(packs)) {
+      return s.anyMatch(p -> p.getFileName().toString().endsWith(".bitmap"));
+    }
   }
 }
