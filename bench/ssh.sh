@@ -246,7 +246,13 @@ tunnel() {
       opts+=" -XX:StartFlightRecording=filename=$RUN/bridge-$name.jfr,settings=profile"
     fi
     if [ "$kind" = tcp ]; then tcp=--tcp; fi
-    # OpenSSH runs ProxyCommand with exec, and bin/alknet execs java: the ssh's child is the JVM.
+    # One bridge run with the same environment first: the first one makes the client's AppCDS
+    # archive (docs/cli.md), as a user's first connection would, so the tunnel's bridge maps it.
+    HOME="$WORK" ALKNET_JAVA_OPTS="$opts" "$ROOT/bin/alknet" bridge --data-dir "$WORK/client" $tcp \
+      --alpn alknet/echo "127.0.0.1:$PORT" </dev/null >/dev/null 2>>"$RUN/bridge-archive.log" ||
+      { echo "a bridge to the node failed; see $RUN/bridge-archive.log" >&2; exit 1; }
+    # OpenSSH runs ProxyCommand with exec, and bin/alknet execs java: the ssh's child is the JVM
+    # (without an archive bin/alknet waits for it as a child instead; download() looks for it).
     proxy=(-o "ProxyCommand=env ALKNET_JAVA_OPTS='$opts' $ROOT/bin/alknet bridge --data-dir $WORK/client $tcp --alpn alknet/ssh 127.0.0.1:$PORT")
   fi
   HOME="$WORK" ssh -F /dev/null -i "$WORK/key" -o IdentitiesOnly=yes -o BatchMode=yes \
@@ -298,7 +304,12 @@ download() {
   sp=SSH_$kind$i
   sp=${!sp}
   bp=""
-  [ "$kind" != sshd ] && bp=$(pgrep -P "$sp" | head -1)
+  if [ "$kind" != sshd ]; then
+    bp=$(pgrep -P "$sp" | head -1 || true)
+    while [ -n "$bp" ] && [ "$(cat "/proc/$bp/comm" 2>/dev/null)" != java ]; do
+      bp=$(pgrep -P "$bp" | head -1 || true)
+    done
+  fi
   if [ "$kind" = sshd ]; then server=$(tree "$SSHD_PID"); else server=$NODE_PID; fi
   if [ "$kind" != sshd ]; then
     { threads "$NODE_PID" "$name before node"; threads "$bp" "$name before bridge"; } >>"$RUN/threads.tsv"
