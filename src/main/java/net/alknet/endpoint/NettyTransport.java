@@ -46,15 +46,9 @@ public enum NettyTransport {
   /**
    * Packet sizes of a QUIC codec (server and client alike): path MTU discovery from 1200 bytes up
    * to {@link #QUIC_MAX_UDP_PAYLOAD}, so paths with a smaller MTU (tunnels, PPPoE) keep working
-   * while common paths carry a fifth fewer packets per byte than at 1200.
+   * while common paths carry a sixth fewer packets per byte than at 1200.
    */
   static <B extends QuicCodecBuilder<B>> B quicPackets(B builder) {
-    String cc = System.getProperty("alknet.quic.congestion-control");
-    if (cc != null) {
-      builder.congestionControlAlgorithm(
-          io.netty.incubator.codec.quic.QuicCongestionControlAlgorithm.valueOf(
-              cc.toUpperCase(java.util.Locale.ROOT)));
-    }
     return builder.maxSendUdpPayloadSize(QUIC_MAX_UDP_PAYLOAD).discoverPmtu(true);
   }
 
