@@ -30,7 +30,7 @@ import net.alknet.node.Node;
  * <p>Settings come from {@code alknet.git.*} ({@link AlknetConfig.Git}): JGit's storage settings
  * are installed when this handler is made (at startup, when the node collects its handlers), and
  * pushes feed the {@link GitMaintenance} of the engine of the running node, which {@link #shutdown}
- * stops.
+ * stops (requests still served in the shutdown grace period start no new maintenance).
  */
 @ApplicationScoped
 public class GitHandler implements ProtocolHandler {
@@ -44,6 +44,7 @@ public class GitHandler implements ProtocolHandler {
   private final MeterRegistry meters;
   private final GitDenials denials;
   private Engine engine; // guarded by this
+  private boolean stopping; // guarded by this: shutdown() until the next start
 
   private record Engine(Path dataDir, GitEngine engine, GitMaintenance maintenance) {}
 
@@ -99,10 +100,28 @@ public class GitHandler implements ProtocolHandler {
    */
   @Override
   public synchronized void shutdown() {
+    stopping = true;
     if (engine != null) {
       engine.maintenance().close();
       engine = null;
     }
+  }
+
+  /** The node (re)started: pushes feed maintenance again. */
+  @Override
+  public synchronized void started() {
+    stopping = false;
+    if (engine != null) {
+      // One made during the last shutdown's grace period, without maintenance.
+      engine.maintenance().close();
+      engine = null;
+    }
+  }
+
+  /** Whether pushes to the running node's engine lead to maintenance (tests). */
+  synchronized boolean maintenanceEnabled() throws IOException {
+    engine();
+    return engine.maintenance().enabled();
   }
 
   /** The engine for the running node's data directory. */
@@ -119,7 +138,11 @@ public class GitHandler implements ProtocolHandler {
           new GitEngine.Settings(
               dir.resolve("git").toAbsolutePath().normalize(),
               config.packMemoryLimit().asLongValue());
-      GitMaintenance maintenance = new GitMaintenance(maintenanceSettings, meters);
+      // A request in the shutdown grace period gets an engine whose pushes start no maintenance:
+      // nothing would stop its threads.
+      GitMaintenance maintenance =
+          new GitMaintenance(
+              stopping ? maintenanceSettings.disabled() : maintenanceSettings, meters);
       GitEngine e =
           new GitEngine(
               settings,

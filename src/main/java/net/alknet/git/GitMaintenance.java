@@ -112,6 +112,19 @@ public final class GitMaintenance implements AutoCloseable {
       }
     }
 
+    /** These settings with maintenance switched off. */
+    public Settings disabled() {
+      return new Settings(
+          false,
+          minNewObjects,
+          maxNewPacks,
+          minInterval,
+          packExpire,
+          threads,
+          maxPending,
+          packMemoryLimit);
+    }
+
     /** The settings from the node's config. */
     public static Settings from(AlknetConfig.Git git) {
       AlknetConfig.Git.Maintenance m = git.maintenance();
@@ -163,6 +176,12 @@ public final class GitMaintenance implements AutoCloseable {
   }
 
   private final Settings settings;
+
+  /** Whether this maintenance runs at all. */
+  boolean enabled() {
+    return settings.enabled();
+  }
+
   private final Packer packer;
   private final ScheduledThreadPoolExecutor executor;
   private final Map<Path, Entry> entries = new HashMap<>(); // guarded by this
