@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,8 +19,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import net.alknet.auth.Identity;
@@ -54,8 +51,7 @@ class GitEngineTest {
 
   @TempDir Path tmp;
   Path root;
-  ServerSocket server;
-  ExecutorService pool = Executors.newCachedThreadPool();
+  GitTestServer server;
   final AtomicReference<Identity> who = new AtomicReference<>();
   final AtomicReference<GitAccess> access = new AtomicReference<>(GitAccess.DEFAULT);
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -73,37 +69,16 @@ class GitEngineTest {
     denials = new GitDenials(meters);
     engine = new GitEngine(new GitEngine.Settings(root, 16L << 20), access::get, denials);
     who.set(identity("alice", "git"));
-    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    pool.execute(
-        () -> {
-          while (!server.isClosed()) {
-            try {
-              Socket s = server.accept();
-              pool.execute(
-                  () -> {
-                    try (s) {
-                      engine.serve(s.getInputStream(), s.getOutputStream(), who.get(), "c-test");
-                    } catch (IOException e) {
-                      // the client went away
-                    } finally {
-                      served.release();
-                    }
-                  });
-            } catch (IOException e) {
-              return;
-            }
-          }
-        });
+    server = new GitTestServer(engine, who::get, served::release);
   }
 
   @AfterEach
   void stop() throws IOException {
     server.close();
-    pool.shutdownNow();
   }
 
   String url(String name) {
-    return "git://127.0.0.1:" + server.getLocalPort() + "/" + name;
+    return server.url(name);
   }
 
   Git newWorkTree(String dir) throws Exception {
@@ -290,7 +265,7 @@ class GitEngineTest {
     }
     byte[] half = java.util.Arrays.copyOf(pack.toByteArray(), pack.size() / 2);
 
-    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
       OutputStream out = s.getOutputStream();
       InputStream in = s.getInputStream();
       out.write(new GitRequest(Service.RECEIVE_PACK, "/r", Optional.empty(), List.of()).encode());

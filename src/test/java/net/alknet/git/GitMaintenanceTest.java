@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +45,7 @@ class GitMaintenanceTest {
 
   @TempDir Path tmp;
   Path root;
-  ServerSocket server;
+  GitTestServer server;
   final ExecutorService pool = Executors.newCachedThreadPool();
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   GitMaintenance maintenance;
@@ -73,25 +70,7 @@ class GitMaintenanceTest {
             () -> GitAccess.DEFAULT,
             new GitDenials(meters),
             m::pushed);
-    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    pool.execute(
-        () -> {
-          while (!server.isClosed()) {
-            try {
-              Socket s = server.accept();
-              pool.execute(
-                  () -> {
-                    try (s) {
-                      engine.serve(s.getInputStream(), s.getOutputStream(), ALICE, "c-test");
-                    } catch (IOException e) {
-                      // the client went away
-                    }
-                  });
-            } catch (IOException e) {
-              return;
-            }
-          }
-        });
+    server = new GitTestServer(engine, () -> ALICE, () -> {});
   }
 
   @AfterEach
@@ -106,7 +85,7 @@ class GitMaintenanceTest {
   }
 
   String url(String name) {
-    return "git://127.0.0.1:" + server.getLocalPort() + "/" + name;
+    return server.url(name);
   }
 
   /** A work tree with {@code commits} commits, each changing a few files. */

@@ -1,0 +1,65 @@
+package net.alknet.git;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import net.alknet.auth.Identity;
+
+/**
+ * A {@link GitEngine} on a loopback socket for JGit's git:// client: the engine's first message is
+ * the git:// daemon request, so the socket only carries bytes to {@link GitEngine#serve}, as an
+ * endpoint stream does in the node. One thread per connection; {@link #close} stops accepting.
+ */
+final class GitTestServer implements AutoCloseable {
+
+  private final ServerSocket server;
+  private final ExecutorService pool = Executors.newCachedThreadPool();
+
+  /**
+   * @param who the identity of each new connection
+   * @param served run after each connection was served (or failed)
+   */
+  GitTestServer(GitEngine engine, Supplier<Identity> who, Runnable served) throws IOException {
+    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    pool.execute(
+        () -> {
+          while (!server.isClosed()) {
+            try {
+              Socket s = server.accept();
+              pool.execute(
+                  () -> {
+                    try (s) {
+                      engine.serve(s.getInputStream(), s.getOutputStream(), who.get(), "c-test");
+                    } catch (IOException e) {
+                      // the client went away
+                    } finally {
+                      served.run();
+                    }
+                  });
+            } catch (IOException e) {
+              return;
+            }
+          }
+        });
+  }
+
+  /** The loopback port it listens on. */
+  int port() {
+    return server.getLocalPort();
+  }
+
+  /** The git:// URL of repository {@code name}. */
+  String url(String name) {
+    return "git://127.0.0.1:" + port() + "/" + name;
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    pool.shutdownNow();
+  }
+}
