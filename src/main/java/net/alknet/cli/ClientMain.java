@@ -55,6 +55,41 @@ public final class ClientMain {
 
   /** Parses and runs one command line; returns its exit code (0, 1 failure, 2 usage error). */
   static int run(String... args) {
+    GitRemoteCommand git = gitInvocation(args);
+    if (git != null) {
+      try {
+        return git.call();
+      } catch (Exception e) {
+        // as CliConventions' execution exception handler
+        System.err.println("alknet: " + CliConventions.oneLine(e));
+        return 1;
+      }
+    }
     return CliConventions.apply(new CommandLine(new Commands())).execute(args);
+  }
+
+  /**
+   * The command git runs, {@code git-remote REMOTE [URL]} with no option, parsed without picocli:
+   * git starts its helper once per clone, fetch and push, and picocli's classes (Java 5 class
+   * files, which the CDS archive cannot hold) take a sixth of such a run's start. {@code null} for
+   * any other command line, which picocli parses.
+   */
+  static GitRemoteCommand gitInvocation(String... args) {
+    if (args.length < 2
+        || args.length > 3
+        || !(args[0].equals("git-remote") || args[0].equals("git-remote-alknet"))) {
+      return null;
+    }
+    for (int i = 1; i < args.length; i++) {
+      if (args[i].isEmpty() || args[i].startsWith("-") || args[i].startsWith("@")) {
+        return null; // an option, an @argument file, or nothing: picocli's business
+      }
+    }
+    GitRemoteCommand c = new GitRemoteCommand();
+    c.dataDir = new DataDirOption();
+    c.connect = new ConnectOptions();
+    c.remote = args[1];
+    c.url = args.length == 3 ? args[2] : null;
+    return c;
   }
 }

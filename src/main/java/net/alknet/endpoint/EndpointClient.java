@@ -28,13 +28,13 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 import org.jboss.logging.Logger;
 
 /**
@@ -61,6 +61,15 @@ public final class EndpointClient implements AutoCloseable {
   private final EndpointMetrics metrics;
 
   /**
+   * The TLS/TCP provider; null: {@link ClientTls#current()}, looked up on the first TCP connect, so
+   * a QUIC-only client never loads netty-tcnative's library.
+   */
+  private ClientTls tls;
+
+  /** {@code host:port} of nodes that refused a BoringSSL handshake: the JDK's TLS from then on. */
+  private final Set<String> jdkTlsTargets = ConcurrentHashMap.newKeySet();
+
+  /**
    * @param group event loops to use, or {@code null} to create (and own) a one-thread group
    * @param clientKey Ed25519 key to authenticate with, if any
    */
@@ -76,6 +85,12 @@ public final class EndpointClient implements AutoCloseable {
     this.metrics = metrics;
   }
 
+  /** Uses this TLS provider for TLS/TCP instead of {@link ClientTls#current()} (tests). */
+  EndpointClient tls(ClientTls provider) {
+    this.tls = provider;
+    return this;
+  }
+
   /** Connects over the given transport and waits for the TLS handshake. */
   public Connection connect(String host, int port, String alpn, Trust trust, Transport transport)
       throws IOException {
@@ -85,9 +100,24 @@ public final class EndpointClient implements AutoCloseable {
     String target = host + ":" + port;
     TlsContexts.TrustAdapter trustAdapter = new TlsContexts.TrustAdapter(trust, target);
     try {
-      return transport == Transport.QUIC
-          ? connectQuic(host, port, alpn, trustAdapter)
-          : connectTcp(host, port, alpn, trustAdapter);
+      if (transport == Transport.QUIC) {
+        return connectQuic(host, port, alpn, trustAdapter);
+      }
+      ClientTls provider = tls != null ? tls : ClientTls.current();
+      if (provider == ClientTls.OPENSSL && !jdkTlsTargets.contains(target)) {
+        try {
+          return connectTcp(host, port, alpn, trustAdapter, provider);
+        } catch (IOException e) {
+          if (trustAdapter.refusal.get() != null || !ClientTls.maybeEd25519Node(e)) {
+            throw e;
+          }
+          // A node with an Ed25519 certificate (a vault-derived key): BoringSSL cannot offer
+          // ed25519 through netty-tcnative, so that node refused the handshake. The JDK can.
+          LOG.debugf("%s refused the BoringSSL handshake; again with the JDK's TLS", target);
+          jdkTlsTargets.add(target);
+        }
+      }
+      return connectTcp(host, port, alpn, trustAdapter, ClientTls.JDK);
     } catch (IOException e) {
       CertificateException refusal = trustAdapter.refusal.get();
       if (refusal != null) {
@@ -243,16 +273,11 @@ public final class EndpointClient implements AutoCloseable {
     }
   }
 
-  private Connection connectTcp(String host, int port, String alpn, TlsContexts.TrustAdapter trust)
+  private Connection connectTcp(
+      String host, int port, String alpn, TlsContexts.TrustAdapter trust, ClientTls provider)
       throws IOException {
-    SSLContext ctx = TlsContexts.clientContext(clientCertificate.orElse(null), trust);
-    SSLEngine engine = ctx.createSSLEngine(host, port);
-    engine.setUseClientMode(true);
-    SSLParameters params = engine.getSSLParameters();
-    params.setProtocols(TlsContexts.TLS13);
-    params.setApplicationProtocols(new String[] {alpn});
-    engine.setSSLParameters(params);
-    SslHandler ssl = new SslHandler(engine);
+    SslHandler ssl = provider.handler(clientCertificate.orElse(null), trust, alpn, host, port);
+    SSLEngine engine = ssl.engine();
     ssl.setHandshakeTimeoutMillis(limits.handshakeTimeout().toMillis());
     SocketChannel ch;
     try {

@@ -183,6 +183,13 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof SslCloseCompletionEvent close && close.isSuccess() && !sslInboundDone(ctx)) {
+      // netty's OpenSSL engine reports CLOSED as soon as our own close_notify is out (TLS
+      // half-close), while the node goes on sending: its real close_notify is seen by
+      // channelReadComplete below.
+      ReferenceCountUtil.release(evt);
+      return;
+    }
     if (evt == ChannelInputShutdownReadComplete.INSTANCE
         || evt == ChannelInputShutdownEvent.INSTANCE
         || evt instanceof SslCloseCompletionEvent) {
@@ -204,6 +211,25 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
       }
     }
     ReferenceCountUtil.release(evt);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    boolean finished;
+    synchronized (lock) {
+      finished = inputFinished;
+    }
+    if (!finished && sslInboundDone(ctx)) {
+      // The peer's close_notify, not reported by an event (see userEventTriggered).
+      userEventTriggered(ctx, SslCloseCompletionEvent.SUCCESS);
+    }
+    ctx.fireChannelReadComplete();
+  }
+
+  /** TLS/TCP: whether the TLS engine has received the peer's close_notify. */
+  private static boolean sslInboundDone(ChannelHandlerContext ctx) {
+    SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+    return ssl != null && ssl.engine().isInboundDone();
   }
 
   @Override

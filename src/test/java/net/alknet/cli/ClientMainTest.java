@@ -1,14 +1,18 @@
 package net.alknet.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * The standalone client entry point's parts that need no process: data directory resolution, exit
@@ -66,6 +70,41 @@ class ClientMainTest {
   void failuresExitOne() {
     assertEquals(1, ClientMain.run("bridge", "--alpn", "x", "127.0.0.1:99999"));
     assertEquals(1, ClientMain.run("git-remote", "origin", "https://example.com/not-alknet"));
+  }
+
+  /** What picocli makes of a command line: the git-remote command object it would run. */
+  static GitRemoteCommand parsedByPicocli(String... args) {
+    CommandLine cl = new CommandLine(new ClientMain.Commands());
+    List<CommandLine> parsed = cl.parseArgs(args).asCommandLineList();
+    return (GitRemoteCommand) parsed.get(parsed.size() - 1).getCommand();
+  }
+
+  @Test
+  void gitsOwnInvocationSkipsPicocliWithTheSameResult() {
+    for (String[] args :
+        List.of(
+            new String[] {"git-remote", "origin", "alknet://h:4433/r"},
+            new String[] {"git-remote-alknet", "alknet+tcp://h:1/r", "alknet+tcp://h:1/r"},
+            new String[] {"git-remote", "h:4433/r"})) {
+      GitRemoteCommand fast = ClientMain.gitInvocation(args);
+      GitRemoteCommand slow = parsedByPicocli(args);
+      assertNotNull(fast, List.of(args).toString());
+      assertEquals(slow.remote, fast.remote);
+      assertEquals(slow.url, fast.url);
+      assertEquals(slow.dataDir.resolve(), fast.dataDir.resolve());
+      assertEquals(slow.connect.tcp, fast.connect.tcp);
+      assertEquals(slow.connect.fingerprint, fast.connect.fingerprint);
+      assertEquals(slow.connect.key, fast.connect.key);
+      assertEquals(slow.connect.noKey, fast.connect.noKey);
+    }
+    // Anything else goes through picocli: options, help, argument files, other commands.
+    assertNull(ClientMain.gitInvocation("git-remote", "--tcp", "origin", "h:1/r"));
+    assertNull(ClientMain.gitInvocation("git-remote", "origin", "--help"));
+    assertNull(ClientMain.gitInvocation("git-remote", "@args.txt"));
+    assertNull(ClientMain.gitInvocation("git-remote", "origin", ""));
+    assertNull(ClientMain.gitInvocation("git-remote"));
+    assertNull(ClientMain.gitInvocation("git-remote", "a", "b", "c"));
+    assertNull(ClientMain.gitInvocation("bridge", "h:1"));
   }
 
   @Test
