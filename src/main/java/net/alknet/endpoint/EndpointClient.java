@@ -223,6 +223,7 @@ public final class EndpointClient implements AutoCloseable {
             metrics.opened(alpn, Transport.QUIC),
             limits,
             localStreams,
+            false,
             LOG);
     quic.attr(CONNECTION).set(conn);
     quic.closeFuture()

@@ -543,6 +543,7 @@ public final class EndpointServer implements AutoCloseable {
             metrics.opened(alpn, Transport.QUIC),
             limits,
             streamInitializer(),
+            true,
             LOG);
     ch.attr(QUIC_CONNECTION).set(conn);
     ch.closeFuture().addListener(f -> closed(conn, conn.closeInfo()));

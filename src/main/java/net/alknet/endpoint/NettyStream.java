@@ -89,7 +89,11 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
     return output;
   }
 
-  /** Whether the application finished writing but the channel still holds or sends that data. */
+  /**
+   * Whether the application finished writing but the stream is not done yet: the peer has not
+   * finished its side, so it may still be reading (what it has not read yet, in netty, quiche or on
+   * the way, is lost if the connection closes now).
+   */
   boolean finishingOutput() {
     synchronized (lock) {
       return outputClosed && failure == null && channel.isActive();

@@ -21,6 +21,8 @@ final class QuicConnection extends NettyConnection {
   private final QuicChannel channel;
   private final int streamBufferBytes;
   private final ChannelHandler streamInitializer;
+  private final boolean server;
+  private final long peerSilenceNanos;
 
   QuicConnection(
       String id,
@@ -31,6 +33,7 @@ final class QuicConnection extends NettyConnection {
       EndpointMetrics.ConnectionMeters meters,
       EndpointLimits limits,
       ChannelHandler streamInitializer,
+      boolean server,
       Logger log) {
     super(
         id,
@@ -44,6 +47,8 @@ final class QuicConnection extends NettyConnection {
     this.channel = channel;
     this.streamBufferBytes = limits.streamBufferBytes();
     this.streamInitializer = streamInitializer;
+    this.server = server;
+    this.peerSilenceNanos = Math.min(PEER_SILENCE_NANOS, limits.idleTimeout().toNanos());
   }
 
   int streamBufferBytes() {
@@ -85,59 +90,87 @@ final class QuicConnection extends NettyConnection {
     }
     recordLocalClose(code, reason);
     byte[] text = reason == null ? new byte[0] : reason.getBytes(StandardCharsets.UTF_8);
-    long deadline = System.nanoTime() + LINGER_NANOS;
-    channel.eventLoop().execute(() -> closeAfterLinger(code, text, deadline, -1, 0));
+    Linger linger = new Linger(code, text, server && code == CloseCode.NO_ERROR);
+    channel.eventLoop().execute(linger::poll);
   }
 
-  private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
+  /** How long a closing connection lingers with no byte moving at most. */
+  static final long LINGER_STALL_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  /** The same when the node ends a connection normally and waits for the peer to close it. */
+  static final long PEER_SILENCE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
   private static final long LINGER_POLL_MS = 10;
   // quiche delays ACKs up to 25 ms: a quiet spell shorter than that is a pause, not the end
   private static final int QUIET_POLLS = 5;
 
   /**
-   * quiche discards every unsent stream byte when the connection closes, so a handler that wrote
-   * its answer, finished the stream and returned would lose the answer's tail. Before closing, wait
-   * (bounded) until streams whose output the application finished have handed everything to quiche
-   * and quiche has stopped sending (no new bytes for five poll intervals).
+   * A close that lets the streams drain first. quiche discards every stream byte not yet sent, and
+   * the peer's quiche every byte its application has not read yet, when the connection closes; so a
+   * handler that wrote its answer, finished the stream and returned would lose the answer's tail to
+   * a peer that reads slowly (git's index-pack behind a full pipe on a loaded machine).
+   *
+   * <p>A node ending a connection normally (its handler returned) therefore waits for the peer to
+   * close the connection (alknet's clients do once they have read to the end), or for five seconds
+   * in which no byte moved either way (a peer still reading grants flow-control credit, so bytes
+   * move, except for the last window after the FIN: five seconds is its grace). Any other close
+   * (errors, limits, shutdown, a client's own close after it read to the end) waits only until
+   * streams whose output the application finished are done and no byte has moved for five poll
+   * intervals, at most two seconds without progress. (A fixed two-second bound from the handler's
+   * return lost the tail of a QUIC clone under load.)
    */
-  private void closeAfterLinger(
-      CloseCode code, byte[] text, long deadline, long lastSent, int quietPolls) {
-    if (!channel.isOpen()) {
-      return;
+  private final class Linger {
+    private final CloseCode code;
+    private final byte[] text;
+    private final boolean untilPeerIsSilent;
+    private long lastSent = -1;
+    private long lastReceived = -1;
+    private long lastProgress = System.nanoTime();
+    private int quietPolls;
+
+    Linger(CloseCode code, byte[] text, boolean untilPeerIsSilent) {
+      this.code = code;
+      this.text = text;
+      this.untilPeerIsSilent = untilPeerIsSilent;
     }
-    if (System.nanoTime() - deadline >= 0) {
-      channel.close(true, code.code(), Unpooled.wrappedBuffer(text));
-      return;
-    }
-    if (hasFinishingStreams()) {
+
+    void poll() {
+      if (!channel.isOpen()) {
+        return;
+      }
       channel
-          .eventLoop()
-          .schedule(
-              () -> closeAfterLinger(code, text, deadline, -1, 0),
-              LINGER_POLL_MS,
-              TimeUnit.MILLISECONDS);
-      return;
+          .collectStats()
+          .addListener(
+              f -> {
+                if (!channel.isOpen()) {
+                  return;
+                }
+                long now = System.nanoTime();
+                boolean moved = false;
+                if (f.isSuccess()) {
+                  var stats = (io.netty.incubator.codec.quic.QuicConnectionStats) f.getNow();
+                  moved = stats.sentBytes() != lastSent || stats.recvBytes() != lastReceived;
+                  lastSent = stats.sentBytes();
+                  lastReceived = stats.recvBytes();
+                }
+                if (moved) {
+                  lastProgress = now;
+                  quietPolls = 0;
+                } else {
+                  quietPolls++;
+                }
+                boolean stalled =
+                    now - lastProgress
+                        >= (untilPeerIsSilent ? peerSilenceNanos : LINGER_STALL_NANOS);
+                boolean drained =
+                    !untilPeerIsSilent && !hasFinishingStreams() && quietPolls >= QUIET_POLLS;
+                if (drained || stalled) {
+                  channel.close(true, code.code(), Unpooled.wrappedBuffer(text));
+                } else {
+                  channel.eventLoop().schedule(this::poll, LINGER_POLL_MS, TimeUnit.MILLISECONDS);
+                }
+              });
     }
-    channel
-        .collectStats()
-        .addListener(
-            f -> {
-              long sent =
-                  f.isSuccess()
-                      ? ((io.netty.incubator.codec.quic.QuicConnectionStats) f.getNow()).sentBytes()
-                      : lastSent;
-              int quiet = sent == lastSent ? quietPolls + 1 : 0;
-              if (quiet >= QUIET_POLLS) {
-                channel.close(true, code.code(), Unpooled.wrappedBuffer(text));
-              } else {
-                channel
-                    .eventLoop()
-                    .schedule(
-                        () -> closeAfterLinger(code, text, deadline, sent, quiet),
-                        LINGER_POLL_MS,
-                        TimeUnit.MILLISECONDS);
-              }
-            });
   }
 
   private volatile CloseInfo peerClose;
