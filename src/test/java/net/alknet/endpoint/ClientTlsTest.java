@@ -20,9 +20,8 @@ import net.alknet.auth.AuthorizedKey;
 import net.alknet.auth.Ed25519Keys;
 import net.alknet.auth.Fingerprints;
 import net.alknet.auth.IdentityDirectory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -32,17 +31,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class ClientTlsTest {
 
-  private final TestNodes nodes = new TestNodes();
+  @RegisterExtension final TestNodes nodes = new TestNodes();
 
-  @AfterEach
-  void tearDown() {
-    nodes.close();
-  }
-
-  @AfterAll
-  static void noStrayThreads() throws InterruptedException {
-    TestNodes.assertNoStrayThreads();
-  }
+  @RegisterExtension static final TestNodes.StrayThreads THREADS = new TestNodes.StrayThreads();
 
   @Test
   void boringSslIsTheDefaultOnLinuxX86_64() {

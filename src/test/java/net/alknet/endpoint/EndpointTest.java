@@ -7,20 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** EP-1..EP-4: one port, both transports, ALPN routing, the client side. */
 class EndpointTest {
 
-  private final TestNodes nodes = new TestNodes();
-
-  @AfterEach
-  void tearDown() {
-    nodes.close();
-  }
+  @RegisterExtension final TestNodes nodes = new TestNodes();
 
   @ParameterizedTest
   @EnumSource(Transport.class)

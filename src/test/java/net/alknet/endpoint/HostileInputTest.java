@@ -21,9 +21,9 @@ import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** SPEC 15 for the endpoint: hostile bytes never hang, crash or leak a connection slot. */
 class HostileInputTest {
@@ -37,10 +37,7 @@ class HostileInputTest {
     nodes.close();
   }
 
-  @AfterAll
-  static void noStrayThreads() throws InterruptedException {
-    TestNodes.assertNoStrayThreads();
-  }
+  @RegisterExtension static final TestNodes.StrayThreads THREADS = new TestNodes.StrayThreads();
 
   private InetAddress loopback() throws IOException {
     return InetAddress.getByName("127.0.0.1");

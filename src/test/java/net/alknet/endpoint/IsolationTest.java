@@ -14,24 +14,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** EP-5: a handler that throws or never returns harms only its own connection. */
 class IsolationTest {
 
-  private final TestNodes nodes = new TestNodes();
+  @RegisterExtension final TestNodes nodes = new TestNodes();
 
-  @AfterEach
-  void tearDown() {
-    nodes.close();
-  }
-
-  @AfterAll
-  static void noStrayThreads() throws InterruptedException {
-    TestNodes.assertNoStrayThreads();
-  }
+  @RegisterExtension static final TestNodes.StrayThreads THREADS = new TestNodes.StrayThreads();
 
   @Test
   void throwingAndBlockedHandlersDoNotDisturbEcho() {

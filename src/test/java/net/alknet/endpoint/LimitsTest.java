@@ -22,26 +22,17 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** EP-6 limits and EP-5 bounded buffering, over both transports. */
 class LimitsTest {
 
-  private final TestNodes nodes = new TestNodes();
+  @RegisterExtension final TestNodes nodes = new TestNodes();
 
-  @AfterEach
-  void tearDown() {
-    nodes.close();
-  }
-
-  @AfterAll
-  static void noStrayThreads() throws InterruptedException {
-    TestNodes.assertNoStrayThreads();
-  }
+  @RegisterExtension static final TestNodes.StrayThreads THREADS = new TestNodes.StrayThreads();
 
   private static void within(int seconds, org.junit.jupiter.api.function.Executable e) {
     org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(seconds), e);

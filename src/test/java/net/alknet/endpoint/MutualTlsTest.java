@@ -14,25 +14,16 @@ import net.alknet.auth.Ed25519Keys;
 import net.alknet.auth.Fingerprints;
 import net.alknet.auth.Identity;
 import net.alknet.auth.IdentityDirectory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** EP-8: an Ed25519 client certificate resolves to an identity in the AuthContext. */
 class MutualTlsTest {
 
-  private final TestNodes nodes = new TestNodes();
+  @RegisterExtension final TestNodes nodes = new TestNodes();
 
-  @AfterEach
-  void tearDown() {
-    nodes.close();
-  }
-
-  @AfterAll
-  static void noStrayThreads() throws InterruptedException {
-    TestNodes.assertNoStrayThreads();
-  }
+  @RegisterExtension static final TestNodes.StrayThreads THREADS = new TestNodes.StrayThreads();
 
   private AuthContext contextOf(TestHandlers.Transform echo, Optional<KeyPair> key, Transport t)
       throws Exception {

@@ -15,11 +15,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** EP-4 with a stock TLS client: {@code openssl s_client}. */
 class OpensslTest {
@@ -43,10 +43,7 @@ class OpensslTest {
     nodes.close();
   }
 
-  @AfterAll
-  static void noStrayThreads() throws InterruptedException {
-    TestNodes.assertNoStrayThreads();
-  }
+  @RegisterExtension static final TestNodes.StrayThreads THREADS = new TestNodes.StrayThreads();
 
   /** A running s_client whose merged stdout/stderr is collected in the background. */
   static final class SClient implements AutoCloseable {

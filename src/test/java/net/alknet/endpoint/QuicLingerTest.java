@@ -9,9 +9,8 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A QUIC connection ended by the node when its handler returns keeps the answer's tail for a reader
@@ -21,17 +20,9 @@ import org.junit.jupiter.api.Test;
  */
 class QuicLingerTest {
 
-  private final TestNodes nodes = new TestNodes();
+  @RegisterExtension final TestNodes nodes = new TestNodes();
 
-  @AfterEach
-  void tearDown() {
-    nodes.close();
-  }
-
-  @AfterAll
-  static void noStrayThreads() throws InterruptedException {
-    TestNodes.assertNoStrayThreads();
-  }
+  @RegisterExtension static final TestNodes.StrayThreads THREADS = new TestNodes.StrayThreads();
 
   static final int SIZE = 4 << 20;
   static final int TAIL = 384 * 1024; // < what the node, the windows and the client buffer hold

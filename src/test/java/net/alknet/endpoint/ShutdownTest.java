@@ -12,25 +12,16 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** EP-7: stop accepting, let in-flight work finish, then close with SHUTDOWN. */
 class ShutdownTest {
 
-  private final TestNodes nodes = new TestNodes();
+  @RegisterExtension final TestNodes nodes = new TestNodes();
 
-  @AfterEach
-  void tearDown() {
-    nodes.close();
-  }
-
-  @AfterAll
-  static void noStrayThreads() throws InterruptedException {
-    TestNodes.assertNoStrayThreads();
-  }
+  @RegisterExtension static final TestNodes.StrayThreads THREADS = new TestNodes.StrayThreads();
 
   private static void within(int seconds, org.junit.jupiter.api.function.Executable e) {
     org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(seconds), e);

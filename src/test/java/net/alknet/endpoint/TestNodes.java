@@ -17,7 +17,25 @@ import net.alknet.auth.IdentityDirectory;
 import net.alknet.auth.TokenPolicy;
 
 /** Builds real endpoints on free loopback ports for tests. */
-final class TestNodes implements AutoCloseable {
+final class TestNodes implements AutoCloseable, org.junit.jupiter.api.extension.AfterEachCallback {
+
+  /** As a JUnit extension ({@code @RegisterExtension}): closed after every test. */
+  @Override
+  public void afterEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+    close();
+  }
+
+  /**
+   * {@code @RegisterExtension static final TestNodes.StrayThreads THREADS}: after the class, fails
+   * if its event loops or alknet threads are still running ({@link #assertNoStrayThreads()}).
+   */
+  static final class StrayThreads implements org.junit.jupiter.api.extension.AfterAllCallback {
+    @Override
+    public void afterAll(org.junit.jupiter.api.extension.ExtensionContext context)
+        throws InterruptedException {
+      assertNoStrayThreads();
+    }
+  }
 
   static final TlsIdentity TLS = TlsIdentity.generate();
 
