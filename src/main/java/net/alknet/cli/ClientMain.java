@@ -40,6 +40,7 @@ public final class ClientMain {
   }
 
   public static void main(String... args) {
+    NativeLibraryCache.prepare(); // before any netty class loads a library
     ClientLogging.install();
     int code;
     try {

@@ -13,6 +13,9 @@ import java.security.KeyPair;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import net.alknet.endpoint.CloseCode;
 import net.alknet.endpoint.Connection;
@@ -104,22 +107,27 @@ public class GitRemoteCommand implements Callable<Integer> {
     Target target = Target.parse(url != null ? url : remote, connect.tcp);
     InputStream in = System.in;
     OutputStream out = new FileOutputStream(FileDescriptor.out);
-    while (true) {
-      String line = readLine(in);
-      if (line == null || line.isEmpty()) {
-        return 0;
-      }
-      if (line.equals("capabilities")) {
-        write(out, "connect\n\n");
-      } else if (line.startsWith("connect ")) {
-        return connect(target, line.substring("connect ".length()), in, out);
-      } else {
-        throw new CliSupport.CliException("unsupported remote-helper command '" + line + "'");
+    // Connect while git and we exchange the helper commands: loading the key, initialising netty
+    // and the handshake are most of a helper's start, and git waits for all of it.
+    try (Opening opening = Opening.start(target, dataDir.resolve(), connect)) {
+      while (true) {
+        String line = readLine(in);
+        if (line == null || line.isEmpty()) {
+          return 0;
+        }
+        if (line.equals("capabilities")) {
+          write(out, "connect\n\n");
+        } else if (line.startsWith("connect ")) {
+          return connect(target, line.substring("connect ".length()), opening, in, out);
+        } else {
+          throw new CliSupport.CliException("unsupported remote-helper command '" + line + "'");
+        }
       }
     }
   }
 
-  private int connect(Target target, String serviceName, InputStream in, OutputStream out)
+  private int connect(
+      Target target, String serviceName, Opening opening, InputStream in, OutputStream out)
       throws Exception {
     GitRequest.Service service =
         switch (serviceName) {
@@ -133,37 +141,101 @@ public class GitRemoteCommand implements Callable<Integer> {
             : List.of();
     GitRequest request =
         new GitRequest(service, target.path(), Optional.of(target.authority()), params);
-    Path dir = dataDir.resolve();
-    Optional<KeyPair> clientKey = connect.clientKey(dir);
-    try (EndpointClient client =
-        new EndpointClient(
-            null,
-            clientKey,
-            EndpointLimits.DEFAULTS,
-            new EndpointMetrics(new SimpleMeterRegistry()))) {
-      Connection c =
-          client.connect(
-              target.host(), target.port(), "alknet/git", connect.trust(dir), target.transport());
+    Connection c = opening.connection();
+    try {
+      Stream stream = c.openStream();
+      stream.output().write(request.encode());
+      write(out, "\n"); // connection established: from now on git speaks its own protocol
+      Thread up = new Thread(() -> pumpUp(in, stream), "git-remote-stdin");
+      up.setDaemon(true);
+      up.start();
+      byte[] buf = new byte[64 * 1024];
+      InputStream from = stream.input();
+      int n;
+      while ((n = from.read(buf)) >= 0) {
+        out.write(buf, 0, n);
+        out.flush();
+      }
+      return 0;
+    } catch (IOException e) {
+      throw new CliSupport.CliException(
+          "git over alknet to " + target.authority() + " failed: " + e.getMessage());
+    } finally {
+      c.close(CloseCode.NO_ERROR, "");
+    }
+  }
+
+  /**
+   * The {@code alknet/git} connection, opened on a thread of its own from the helper's start (a
+   * second one preloads the transport meanwhile, {@link EndpointClient#preload}), so the helper's
+   * start overlaps its exchange with git. Closing it closes the client.
+   */
+  static final class Opening implements AutoCloseable {
+    private final FutureTask<Connection> task;
+    private EndpointClient client; // guarded by this
+    private boolean closed; // guarded by this
+
+    private Opening(Target target, Path dir, ConnectOptions options) {
+      this.task =
+          new FutureTask<>(
+              () -> {
+                Thread preload =
+                    new Thread(() -> EndpointClient.preload(target.transport()), "git-remote-load");
+                preload.setDaemon(true);
+                preload.start();
+                Optional<KeyPair> clientKey = options.clientKey(dir);
+                EndpointClient c =
+                    new EndpointClient(
+                        null,
+                        clientKey,
+                        EndpointLimits.DEFAULTS,
+                        new EndpointMetrics(new SimpleMeterRegistry()));
+                synchronized (this) {
+                  if (closed) {
+                    c.close();
+                    throw new CancellationException("closed before connecting");
+                  }
+                  client = c;
+                }
+                return c.connect(
+                    target.host(),
+                    target.port(),
+                    "alknet/git",
+                    options.trust(dir),
+                    target.transport());
+              });
+    }
+
+    static Opening start(Target target, Path dir, ConnectOptions options) {
+      Opening o = new Opening(target, dir, options);
+      Thread t = new Thread(o.task, "git-remote-connect");
+      t.setDaemon(true);
+      t.start();
+      return o;
+    }
+
+    /** Waits for the connection; its failure (key, trust, network) is rethrown as it was. */
+    Connection connection() throws Exception {
       try {
-        Stream stream = c.openStream();
-        stream.output().write(request.encode());
-        write(out, "\n"); // connection established: from now on git speaks its own protocol
-        Thread up = new Thread(() -> pumpUp(in, stream), "git-remote-stdin");
-        up.setDaemon(true);
-        up.start();
-        byte[] buf = new byte[64 * 1024];
-        InputStream from = stream.input();
-        int n;
-        while ((n = from.read(buf)) >= 0) {
-          out.write(buf, 0, n);
-          out.flush();
+        return task.get();
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof Exception cause) {
+          throw cause;
         }
-        return 0;
-      } catch (IOException e) {
-        throw new CliSupport.CliException(
-            "git over alknet to " + target.authority() + " failed: " + e.getMessage());
-      } finally {
-        c.close(CloseCode.NO_ERROR, "");
+        throw e;
+      }
+    }
+
+    /** Closes the client (and with it the connection), or keeps one from being made. */
+    @Override
+    public void close() {
+      EndpointClient c;
+      synchronized (this) {
+        closed = true;
+        c = client;
+      }
+      if (c != null) {
+        c.close();
       }
     }
   }

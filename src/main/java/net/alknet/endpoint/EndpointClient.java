@@ -11,6 +11,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.incubator.codec.quic.BoringSSLContextOption;
+import io.netty.incubator.codec.quic.Quic;
 import io.netty.incubator.codec.quic.QuicChannel;
 import io.netty.incubator.codec.quic.QuicChannelOption;
 import io.netty.incubator.codec.quic.QuicClientCodecBuilder;
@@ -83,6 +84,26 @@ public final class EndpointClient implements AutoCloseable {
     this.clientCertificate = clientKey.map(TlsContexts::clientCertificate);
     this.limits = limits;
     this.metrics = metrics;
+  }
+
+  /**
+   * Loads and initialises what a connect over {@code transport} needs before it is asked for: the
+   * epoll transport, and quiche (QUIC) or the TLS provider (TLS/TCP) with their native libraries. A
+   * short-lived client calls this on a second thread while the first loads its key, so the two run
+   * side by side; a connect that comes first waits for the classes being initialised. A failure is
+   * left for the connect to report.
+   */
+  public static void preload(Transport transport) {
+    try {
+      NettyTransport.epollAvailable();
+      if (transport == Transport.QUIC) {
+        Quic.isAvailable();
+      } else {
+        ClientTls.current();
+      }
+    } catch (RuntimeException | LinkageError e) {
+      LOG.debugf("preloading %s failed (the connect reports it): %s", transport, e);
+    }
   }
 
   /** Uses this TLS provider for TLS/TCP instead of {@link ClientTls#current()} (tests). */

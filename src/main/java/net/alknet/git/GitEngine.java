@@ -23,6 +23,7 @@ import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.lib.RepositoryCache;
 import org.eclipse.jgit.storage.pack.PackConfig;
+import org.eclipse.jgit.transport.PreReceiveHook;
 import org.eclipse.jgit.transport.ReceiveCommand;
 import org.eclipse.jgit.transport.ReceivePack;
 import org.eclipse.jgit.transport.UploadPack;
@@ -292,11 +293,28 @@ public final class GitEngine {
     if (rule.requireSignedPush()) {
       source = PushCertificates.require(rp, in, who, connectionId);
     }
+    // Timing for the log line: receiving and checking the pack, then updating the refs.
+    long start = System.nanoTime();
+    long[] checked = {start};
+    PreReceiveHook check = rp.getPreReceiveHook();
+    rp.setPreReceiveHook(
+        (r, commands) -> {
+          checked[0] = System.nanoTime();
+          check.onPreReceive(r, commands);
+        });
     rp.setPostReceiveHook(
         (r, commands) -> {
+          long end = System.nanoTime();
           LOG.infof(
-              "[%s] push to '%s' by %s updated %s",
-              connectionId, name, who.id(), summary(commands));
+              "[%s] push to '%s' by %s updated %s (pack of %d bytes received and indexed in"
+                  + " %.2f s, refs in %.2f s)",
+              connectionId,
+              name,
+              who.id(),
+              summary(commands),
+              packSize(r),
+              (checked[0] - start) / 1e9,
+              (end - checked[0]) / 1e9);
           pointUnbornHead(r.getRepository(), commands);
           if (commands.stream().anyMatch(c -> c.getResult() == ReceiveCommand.Result.OK)) {
             pushes.pushed(r.getRepository().getDirectory().toPath(), name.name());
@@ -308,6 +326,15 @@ public final class GitEngine {
       LOG.infof("[%s] push to '%s' interrupted; no ref changed", connectionId, name);
     } catch (IOException | RuntimeException e) {
       LOG.infof("[%s] push to '%s' failed: %s", connectionId, name, e.toString());
+    }
+  }
+
+  /** Bytes of the pushed pack; 0 for a push without one (deletes only). */
+  private static long packSize(ReceivePack rp) {
+    try {
+      return rp.getPackSize();
+    } catch (IllegalStateException e) {
+      return 0;
     }
   }
 

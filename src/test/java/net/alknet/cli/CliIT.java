@@ -630,6 +630,35 @@ class CliIT {
           down.err());
     }
 
+    // git's helper connects while git and it exchange the helper commands: a failed connection
+    // is one line after git's `connect` (the helper's answer to `capabilities` already given);
+    // when git asks for no connection, it is never reported.
+    byte[] connectCommands =
+        "capabilities\nconnect git-upload-pack\n".getBytes(StandardCharsets.US_ASCII);
+    Result gitDown =
+        launch(
+            Map.of("ALKNET_DATA_DIR", clientData.toString()),
+            connectCommands,
+            "git-remote",
+            "origin",
+            "alknet+tcp://127.0.0.1:" + closed + "/repo");
+    assertEquals(1, gitDown.exit(), gitDown.err());
+    assertEquals("connect\n\n", gitDown.out());
+    assertEquals(1, gitDown.err().lines().count(), gitDown.err());
+    assertTrue(
+        gitDown.err().startsWith("alknet: cannot connect to 127.0.0.1:" + closed + " over tcp"),
+        gitDown.err());
+    Result gitIdle =
+        launch(
+            Map.of("ALKNET_DATA_DIR", clientData.toString()),
+            "capabilities\n".getBytes(StandardCharsets.US_ASCII),
+            "git-remote",
+            "origin",
+            "alknet+tcp://127.0.0.1:" + closed + "/repo");
+    assertEquals(0, gitIdle.exit(), gitIdle.err());
+    assertEquals("connect\n\n", gitIdle.out());
+    assertEquals("", gitIdle.err());
+
     Result url = launch(Map.of(), null, "git-remote", "origin", "https://example.com/x");
     assertEquals(1, url.exit());
     assertEquals(
@@ -651,15 +680,48 @@ class CliIT {
     assertEquals("alknet: no key at " + nobody.resolve("k") + "; run `alknet keygen`\n", key.err());
   }
 
-  /** The archives in a launcher cache directory ({@code <XDG_CACHE_HOME>/alknet}). */
+  /**
+   * The archives in a launcher cache directory ({@code <XDG_CACHE_HOME>/alknet}), temporary ones
+   * included.
+   */
   static List<Path> archives(Path cache) throws IOException {
+    return cached(cache, ".jsa");
+  }
+
+  /** The files in a launcher cache directory whose names end with {@code suffix}. */
+  static List<Path> cached(Path cache, String suffix) throws IOException {
     Path dir = cache.resolve("alknet");
     if (!Files.isDirectory(dir)) {
       return List.of();
     }
     try (var files = Files.list(dir)) {
-      return files.sorted().toList();
+      return files.filter(f -> f.getFileName().toString().endsWith(suffix)).sorted().toList();
     }
+  }
+
+  /**
+   * The native-library directories in a launcher cache directory, temporary ones included, each
+   * checked to hold netty's libraries for epoll, BoringSSL and quiche.
+   */
+  static List<Path> nativeDirs(Path cache) throws IOException {
+    Path dir = cache.resolve("alknet");
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    List<Path> dirs;
+    try (var files = Files.list(dir)) {
+      dirs = files.filter(f -> f.getFileName().toString().contains("native-")).sorted().toList();
+    }
+    for (Path d : dirs) {
+      try (var libs = Files.list(d)) {
+        List<String> names = libs.map(l -> l.getFileName().toString()).sorted().toList();
+        for (String lib :
+            List.of("netty_quiche", "netty_tcnative", "netty_transport_native_epoll")) {
+          assertTrue(names.stream().anyMatch(n -> n.startsWith("lib" + lib)), d + ": " + names);
+        }
+      }
+    }
+    return dirs;
   }
 
   /**
@@ -695,6 +757,11 @@ class CliIT {
         made.get(0).getFileName().toString().matches("client-\\d+-\\d+\\.jsa"), made.toString());
     Object fileKey = Files.readAttributes(made.get(0), "unix:ino").get("ino");
     var modified = Files.getLastModifiedTime(made.get(0));
+    // netty's native libraries, extracted once into the cache (not into a temporary file per run).
+    List<Path> natives = nativeDirs(cache);
+    assertEquals(1, natives.size(), natives.toString());
+    assertTrue(natives.get(0).getFileName().toString().matches("native-\\d+"), natives.toString());
+    Object nativesKey = Files.readAttributes(natives.get(0), "unix:ino").get("ino");
     String dumpRun = Files.readString(classes);
     Files.delete(classes);
 
@@ -705,6 +772,8 @@ class CliIT {
     assertEquals(made, archives(cache));
     assertEquals(fileKey, Files.readAttributes(made.get(0), "unix:ino").get("ino"));
     assertEquals(modified, Files.getLastModifiedTime(made.get(0)));
+    assertEquals(natives, nativeDirs(cache));
+    assertEquals(nativesKey, Files.readAttributes(natives.get(0), "unix:ino").get("ino"));
     String mapped = Files.readString(classes);
     for (String c : List.of("net.alknet.cli.ClientMain", "net.alknet.endpoint.EndpointClient")) {
       assertTrue(
@@ -742,6 +811,10 @@ class CliIT {
     List<Path> one = archives(cache2);
     assertEquals(1, one.size(), one.toString());
     assertTrue(one.get(0).getFileName().toString().startsWith("client-"), one.toString());
+    List<Path> oneNatives = nativeDirs(cache2);
+    assertEquals(1, oneNatives.size(), oneNatives.toString());
+    assertTrue(
+        oneNatives.get(0).getFileName().toString().startsWith("native-"), oneNatives.toString());
 
     // A cache directory that cannot be made (XDG_CACHE_HOME is a file): the command runs all the
     // same, without an archive, and says nothing about it.
@@ -783,7 +856,7 @@ class CliIT {
           archives(cache4).toString());
     }
 
-    // ALKNET_CDS=0: no cache directory, classes from the jars.
+    // ALKNET_CDS=0: no cache directory (no archive, no native libraries), classes from the jars.
     Path cache3 = tmp.resolve("cache-off");
     Result off =
         launch(
