@@ -3,6 +3,7 @@ package net.alknet.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.DatagramSocket;
@@ -882,6 +883,77 @@ class CliIT {
             .lines()
             .anyMatch(l -> l.contains("] net.alknet.cli.ClientMain source: file:")),
         "ClientMain not loaded from the jar");
+  }
+
+  /**
+   * A JDK 25 or later installed beside the test's one (under /usr/lib/jvm, as on the CI image), or
+   * null.
+   */
+  static Path newerJdk() throws IOException {
+    Path jvms = Path.of("/usr/lib/jvm");
+    if (!Files.isDirectory(jvms)) {
+      return null;
+    }
+    Pattern version = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)");
+    try (var dirs = Files.list(jvms)) {
+      for (Path d : dirs.sorted().toList()) {
+        Path release = d.resolve("release");
+        if (Files.isRegularFile(release) && Files.isExecutable(d.resolve("bin/java"))) {
+          var m = version.matcher(Files.readString(release));
+          if (m.find() && Integer.parseInt(m.group(1)) >= 25) {
+            return d;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * On JDK 25 and later the launcher keeps an AOT cache ({@code client-*.aot}) instead of a dynamic
+   * archive: made by the first run without a byte on stdout or stderr, mapped by the next.
+   */
+  @Test
+  void aotCacheOnNewerJdks() throws Exception {
+    Path jdk = newerJdk();
+    assumeTrue(jdk != null, "no JDK 25 or later under /usr/lib/jvm");
+    Path cache = tmp.resolve("cache-aot");
+    Path classes = tmp.resolve("classes-aot.txt");
+    Map<String, String> env =
+        Map.of(
+            "PATH",
+            jdk.resolve("bin") + ":" + System.getenv("PATH"),
+            "XDG_CACHE_HOME",
+            cache.toString(),
+            "ALKNET_DATA_DIR",
+            clientData.toString(),
+            "ALKNET_JAVA_OPTS",
+            "-Xlog:class+load=info:file=" + classes);
+    byte[] hi = "hi".getBytes(StandardCharsets.US_ASCII);
+    String target = "127.0.0.1:" + port;
+
+    Result first = launch(env, hi, "bridge", "--alpn", "alknet/echo", target);
+    assertEquals(0, first.exit(), first.err());
+    assertEquals("hi", first.out());
+    assertEquals("", first.err());
+    List<Path> made = cached(cache, ".aot");
+    assertEquals(1, made.size(), made.toString());
+    assertTrue(
+        made.get(0).getFileName().toString().matches("client-\\d+-\\d+\\.aot"), made.toString());
+    assertEquals(List.of(), archives(cache));
+    assertEquals(1, nativeDirs(cache).size());
+    Files.delete(classes);
+
+    Result second = launch(env, hi, "bridge", "--tcp", "--alpn", "alknet/echo", target);
+    assertEquals(0, second.exit(), second.err());
+    assertEquals("hi", second.out());
+    assertEquals("", second.err());
+    assertEquals(made, cached(cache, ".aot"));
+    assertTrue(
+        Files.readString(classes)
+            .lines()
+            .anyMatch(l -> l.contains("] net.alknet.cli.ClientMain source: shared objects file")),
+        "ClientMain not from the AOT cache");
   }
 
   /**
