@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.incubator.codec.quic.BoringSSLContextOption;
@@ -293,6 +294,19 @@ public final class EndpointClient implements AutoCloseable {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       LOG.debugf("TLS client error during the handshake: %s", cause.toString());
     }
+
+    /**
+     * The node closed its side before the handshake finished (it refused us: limits, starting or
+     * stopping). With half-closure allowed the channel would stay open and the handshake wait for
+     * its timeout: close it, which fails the handshake at once.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        ctx.close();
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
   }
 
   private Connection connectTcp(
@@ -432,6 +446,12 @@ public final class EndpointClient implements AutoCloseable {
       // quiche reports the peer's CONNECTION_CLOSE during the handshake only as a closed channel.
       return "the node closed the connection during the handshake (it does not serve that ALPN,"
           + " refused the client, or is at its connection limit)";
+    }
+    if (t instanceof java.nio.channels.ClosedChannelException
+        || (m != null && m.contains("closed while SSL/TLS handshake"))) {
+      // TLS/TCP: the node closed the connection without an alert (SslHandler's wording).
+      return "the node closed the connection during the handshake (it refused the client, is at"
+          + " its connection limit, or is starting or stopping)";
     }
     return m == null ? t.getClass().getSimpleName() : m;
   }

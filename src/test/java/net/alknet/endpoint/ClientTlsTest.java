@@ -204,4 +204,45 @@ class ClientTlsTest {
           assertEquals(0, nodes.server.status().openConnections());
         });
   }
+
+  /**
+   * A node that closes the connection without a word during the handshake (as it does to refuse a
+   * client at its limits, or while starting or stopping): one clear error at once, not a wait for
+   * the handshake timeout and a message about it.
+   */
+  @ParameterizedTest
+  @EnumSource(ClientTls.class)
+  void aNodeClosingDuringTheHandshakeIsAClearErrorAtOnce(ClientTls tls) throws Exception {
+    assumeTrue(tls == ClientTls.JDK || ClientTls.current() == ClientTls.OPENSSL);
+    try (java.net.ServerSocket closer =
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread accepting =
+          new Thread(
+              () -> {
+                while (!closer.isClosed()) {
+                  try {
+                    closer.accept().close();
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              },
+              "closer");
+      accepting.setDaemon(true);
+      accepting.start();
+      EndpointClient client = client(tls, Optional.empty());
+      IOException e =
+          assertThrows(
+              IOException.class,
+              () ->
+                  client.connect(
+                      "127.0.0.1",
+                      closer.getLocalPort(),
+                      "test/echo",
+                      Trust.pinned(TestNodes.TLS.fingerprint()),
+                      Transport.TCP));
+      assertTrue(
+          e.getMessage().contains("closed the connection during the handshake"), e.getMessage());
+    }
+  }
 }
