@@ -689,6 +689,22 @@ class CliIT {
     return cached(cache, ".jsa");
   }
 
+  /**
+   * {@code bin/alknet bridge --alpn alknet/echo} (over TLS/TCP if {@code tcp}) with "hi" on stdin:
+   * the node's echo comes back on stdout, and nothing at all on stderr.
+   */
+  void echoQuietly(Map<String, String> env, boolean tcp) throws Exception {
+    List<String> args = new ArrayList<>(List.of("bridge", "--alpn", "alknet/echo"));
+    if (tcp) {
+      args.add(1, "--tcp");
+    }
+    args.add("127.0.0.1:" + port);
+    Result r = launch(env, "hi".getBytes(StandardCharsets.US_ASCII), args.toArray(new String[0]));
+    assertEquals(0, r.exit(), r.err());
+    assertEquals("hi", r.out());
+    assertEquals("", r.err());
+  }
+
   /** The files in a launcher cache directory whose names end with {@code suffix}. */
   static List<Path> cached(Path cache, String suffix) throws IOException {
     Path dir = cache.resolve("alknet");
@@ -748,10 +764,7 @@ class CliIT {
     assertEquals(0, launch(env, null, "bridge", "--help").exit());
     assertEquals(List.of(), archives(cache), "help made an archive");
 
-    Result first = launch(env, hi, "bridge", "--alpn", "alknet/echo", target);
-    assertEquals(0, first.exit(), first.err());
-    assertEquals("hi", first.out());
-    assertEquals("", first.err());
+    echoQuietly(env, false);
     List<Path> made = archives(cache);
     assertEquals(1, made.size(), made.toString());
     assertTrue(
@@ -766,10 +779,7 @@ class CliIT {
     String dumpRun = Files.readString(classes);
     Files.delete(classes);
 
-    Result second = launch(env, hi, "bridge", "--tcp", "--alpn", "alknet/echo", target);
-    assertEquals(0, second.exit(), second.err());
-    assertEquals("hi", second.out());
-    assertEquals("", second.err());
+    echoQuietly(env, true);
     assertEquals(made, archives(cache));
     assertEquals(fileKey, Files.readAttributes(made.get(0), "unix:ino").get("ino"));
     assertEquals(modified, Files.getLastModifiedTime(made.get(0)));
@@ -929,13 +939,8 @@ class CliIT {
             clientData.toString(),
             "ALKNET_JAVA_OPTS",
             "-Xlog:class+load=info:file=" + classes);
-    byte[] hi = "hi".getBytes(StandardCharsets.US_ASCII);
-    String target = "127.0.0.1:" + port;
 
-    Result first = launch(env, hi, "bridge", "--alpn", "alknet/echo", target);
-    assertEquals(0, first.exit(), first.err());
-    assertEquals("hi", first.out());
-    assertEquals("", first.err());
+    echoQuietly(env, false);
     List<Path> made = cached(cache, ".aot");
     assertEquals(1, made.size(), made.toString());
     assertTrue(
@@ -944,10 +949,7 @@ class CliIT {
     assertEquals(1, nativeDirs(cache).size());
     Files.delete(classes);
 
-    Result second = launch(env, hi, "bridge", "--tcp", "--alpn", "alknet/echo", target);
-    assertEquals(0, second.exit(), second.err());
-    assertEquals("hi", second.out());
-    assertEquals("", second.err());
+    echoQuietly(env, true);
     assertEquals(made, cached(cache, ".aot"));
     assertTrue(
         Files.readString(classes)
