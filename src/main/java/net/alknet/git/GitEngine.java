@@ -283,7 +283,7 @@ public final class GitEngine {
       OutputStream out,
       String connectionId)
       throws IOException {
-    ReceivePack rp = new ReceivePack(repo);
+    ReceivePack rp = new QuietReceivePack(repo);
     rp.setAtomic(true);
     rp.setAllowPushOptions(true);
     rp.setAllowNonFastForwards(!rule.denyNonFastForward());
