@@ -165,11 +165,15 @@ public final class EndpointServer implements AutoCloseable {
       throw new IllegalStateException("no protocol handler is enabled; nothing to serve");
     }
     tcpTls = TlsContexts.serverContext(tls);
+    // Everything slow (BoringSSL and quiche loading, the QUIC TLS context) happens before the
+    // first listener binds, so the two listeners open within moments of each other: a connection
+    // that arrives in between is refused (tagged "starting"), not served half-started.
+    QuicSslContext quicTls = options.quic() ? quicTlsContext() : null;
     InetAddress bind = InetAddress.getByName(options.bindAddress());
     IOException last = null;
     for (int attempt = 0; attempt < (options.port() == 0 ? 10 : 1); attempt++) {
       try {
-        bindBoth(bind, options.port());
+        bindBoth(bind, options.port(), quicTls);
         last = null;
         break;
       } catch (IOException e) {
@@ -192,14 +196,15 @@ public final class EndpointServer implements AutoCloseable {
         registry.alpns());
   }
 
-  private void bindBoth(InetAddress bind, int requested) throws IOException {
+  private void bindBoth(InetAddress bind, int requested, QuicSslContext quicTls)
+      throws IOException {
     int p = requested;
     if (options.tcp()) {
       tcpChannel = bindTcp(new InetSocketAddress(bind, p));
       p = ((InetSocketAddress) tcpChannel.localAddress()).getPort();
     }
     if (options.quic()) {
-      udpChannel = bindQuic(new InetSocketAddress(bind, p));
+      udpChannel = bindQuic(new InetSocketAddress(bind, p), quicTls);
       p = ((InetSocketAddress) udpChannel.localAddress()).getPort();
     }
     port = p;
@@ -227,7 +232,7 @@ public final class EndpointServer implements AutoCloseable {
     }
   }
 
-  private Channel bindQuic(InetSocketAddress address) throws IOException {
+  private QuicSslContext quicTlsContext() {
     // netty's default key manager only offers RSA/EC keys to BoringSSL, never an Ed25519 one (the
     // vault-derived node key): hand such a key over with our own single-key manager.
     String keyAlgorithm = tls.privateKey().getAlgorithm();
@@ -237,15 +242,16 @@ public final class EndpointServer implements AutoCloseable {
                 new TlsContexts.SingleKeyManager(tls.privateKey(), tls.chain()), null)
             : QuicSslContextBuilder.forServer(
                 tls.privateKey(), null, tls.chain().toArray(new X509Certificate[0]));
-    QuicSslContext ssl =
-        builder
-            .trustManager(new TlsContexts.AnyClientCertificate())
-            .clientAuth(options.requestClientCertificates() ? ClientAuth.OPTIONAL : ClientAuth.NONE)
-            .applicationProtocols(registry.alpns(Transport.QUIC).toArray(new String[0]))
-            .earlyData(false)
-            .option(
-                BoringSSLContextOption.SIGNATURE_ALGORITHMS, TlsContexts.QUIC_SIGNATURE_ALGORITHMS)
-            .build();
+    return builder
+        .trustManager(new TlsContexts.AnyClientCertificate())
+        .clientAuth(options.requestClientCertificates() ? ClientAuth.OPTIONAL : ClientAuth.NONE)
+        .applicationProtocols(registry.alpns(Transport.QUIC).toArray(new String[0]))
+        .earlyData(false)
+        .option(BoringSSLContextOption.SIGNATURE_ALGORITHMS, TlsContexts.QUIC_SIGNATURE_ALGORITHMS)
+        .build();
+  }
+
+  private Channel bindQuic(InetSocketAddress address, QuicSslContext ssl) throws IOException {
     long window = limits.streamBufferBytes();
     NettyTransport transport = NettyTransport.of(group);
     ChannelHandler codec =
@@ -564,9 +570,9 @@ public final class EndpointServer implements AutoCloseable {
 
   // ---- shared ----
 
-  private boolean admit(Channel ch, InetSocketAddress remote, Transport transport) {
+  boolean admit(Channel ch, InetSocketAddress remote, Transport transport) {
     if (!accepting) {
-      metrics.rejected("shutting_down", transport);
+      metrics.rejected(shutdown.get() ? "shutting_down" : "starting", transport);
       return false;
     }
     ConnectionTracker.Refusal refusal = tracker.tryAcquire(remote.getAddress());

@@ -51,6 +51,35 @@ class ShutdownTest {
     }
   }
 
+  /**
+   * A connection that reaches a node before it accepts (between the two listeners' binds) is
+   * refused and counted as {@code starting}, not as {@code shutting_down}.
+   */
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void aConnectionBeforeTheNodeAcceptsIsRefusedAsStarting(Transport t) {
+    EndpointServer notYet =
+        new EndpointServer(
+            HandlerRegistry.of(TestHandlers.echo("test/echo")),
+            TestNodes.TLS,
+            nodes.identities,
+            EndpointLimits.DEFAULTS,
+            EndpointServer.Options.loopback(0),
+            nodes.group,
+            nodes.metrics);
+    io.netty.channel.embedded.EmbeddedChannel ch = new io.netty.channel.embedded.EmbeddedChannel();
+    assertFalse(notYet.admit(ch, new java.net.InetSocketAddress("127.0.0.1", 40000), t));
+    String transport = t.label();
+    assertEquals(
+        1,
+        nodes.count("alknet.connections.rejected", "reason", "starting", "transport", transport));
+    assertEquals(
+        0,
+        nodes.count(
+            "alknet.connections.rejected", "reason", "shutting_down", "transport", transport));
+    ch.finishAndReleaseAll();
+  }
+
   @ParameterizedTest
   @EnumSource(Transport.class)
   void inFlightWorkFinishesThenConnectionsCloseWithShutdown(Transport t) {
