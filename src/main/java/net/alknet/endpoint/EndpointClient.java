@@ -315,6 +315,13 @@ public final class EndpointClient implements AutoCloseable {
     SslHandler ssl = provider.handler(clientCertificate.orElse(null), trust, alpn, host, port);
     SSLEngine engine = ssl.engine();
     ssl.setHandshakeTimeoutMillis(limits.handshakeTimeout().toMillis());
+    // The connection (and its stream handler) is created in the handshake listener, on the event
+    // loop, before SslHandler fires the application data that follows the handshake: a node that
+    // speaks first (an SSH banner) must not lose its first bytes. The listener is added in
+    // initChannel, before the handshake can finish; added later from this thread, it could run
+    // after a fast handshake's first bytes had already gone to the end of the pipeline.
+    java.util.concurrent.CompletableFuture<TcpConnection> ready =
+        new java.util.concurrent.CompletableFuture<>();
     SocketChannel ch;
     try {
       ch =
@@ -334,6 +341,14 @@ public final class EndpointClient implements AutoCloseable {
                           c.pipeline()
                               .addLast("tls", ssl)
                               .addLast(HANDSHAKE, new HandshakeErrors());
+                          ssl.handshakeFuture()
+                              .addListener(
+                                  f -> {
+                                    if (f.isSuccess()) {
+                                      handshaken(c, engine, alpn, host, port, ready);
+                                    }
+                                    // a failure is reported through await() below
+                                  });
                         }
                       })
                   .connect(host, port)
@@ -346,41 +361,6 @@ public final class EndpointClient implements AutoCloseable {
       throw new IOException(
           "cannot connect to " + host + ":" + port + " over tcp: " + e.getMessage(), e);
     }
-    // The connection (and its stream handler) is created in the handshake listener, on the event
-    // loop, before SslHandler fires the application data that came with the handshake's last
-    // flight: a node that speaks first (an SSH banner) must not lose its first bytes.
-    java.util.concurrent.CompletableFuture<TcpConnection> ready =
-        new java.util.concurrent.CompletableFuture<>();
-    ssl.handshakeFuture()
-        .addListener(
-            f -> {
-              if (!f.isSuccess()) {
-                return; // reported through await() below
-              }
-              String negotiated = engine.getApplicationProtocol();
-              if (!alpn.equals(negotiated)) {
-                ready.completeExceptionally(
-                    new IOException("node " + host + ":" + port + " did not accept ALPN " + alpn));
-                return;
-              }
-              try {
-                if (ch.pipeline().get(HANDSHAKE) != null) {
-                  ch.pipeline().remove(HANDSHAKE);
-                }
-                ready.complete(
-                    new TcpConnection(
-                        newId(),
-                        alpn,
-                        ch,
-                        peerCertificate(engine),
-                        metrics.opened(alpn, Transport.TCP),
-                        limits,
-                        false,
-                        LOG));
-              } catch (RuntimeException e) {
-                ready.completeExceptionally(e);
-              }
-            });
     TcpConnection conn;
     try {
       await(ssl.handshakeFuture(), "tcp", host, port);
@@ -403,6 +383,39 @@ public final class EndpointClient implements AutoCloseable {
         .addListener(
             x -> conn.markClosed(conn.localCloseOr(new Connection.CloseInfo(null, -1, true, ""))));
     return conn;
+  }
+
+  /** On the event loop, when the TLS handshake of a TCP connection succeeded. */
+  private void handshaken(
+      SocketChannel ch,
+      SSLEngine engine,
+      String alpn,
+      String host,
+      int port,
+      java.util.concurrent.CompletableFuture<TcpConnection> ready) {
+    String negotiated = engine.getApplicationProtocol();
+    if (!alpn.equals(negotiated)) {
+      ready.completeExceptionally(
+          new IOException("node " + host + ":" + port + " did not accept ALPN " + alpn));
+      return;
+    }
+    try {
+      if (ch.pipeline().get(HANDSHAKE) != null) {
+        ch.pipeline().remove(HANDSHAKE);
+      }
+      ready.complete(
+          new TcpConnection(
+              newId(),
+              alpn,
+              ch,
+              peerCertificate(engine),
+              metrics.opened(alpn, Transport.TCP),
+              limits,
+              false,
+              LOG));
+    } catch (RuntimeException e) {
+      ready.completeExceptionally(e);
+    }
   }
 
   private <T> T await(Future<T> f, String transport, String host, int port) throws IOException {
