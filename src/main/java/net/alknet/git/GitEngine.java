@@ -16,6 +16,7 @@ import net.alknet.config.GitAccess;
 import net.alknet.git.GitRequest.Service;
 import net.alknet.git.GitRequestException.Kind;
 import org.eclipse.jgit.internal.storage.file.FileRepository;
+import org.eclipse.jgit.lib.Config;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.lib.Ref;
@@ -26,6 +27,7 @@ import org.eclipse.jgit.storage.pack.PackConfig;
 import org.eclipse.jgit.transport.PreReceiveHook;
 import org.eclipse.jgit.transport.ReceiveCommand;
 import org.eclipse.jgit.transport.ReceivePack;
+import org.eclipse.jgit.transport.TransferConfig;
 import org.eclipse.jgit.transport.UploadPack;
 import org.eclipse.jgit.util.FS;
 import org.jboss.logging.Logger;
@@ -256,11 +258,32 @@ public final class GitEngine {
     return pc;
   }
 
+  /**
+   * The repository's transfer settings, with partial clone on: {@code uploadpack.allowFilter} (git
+   * clone --filter=blob:none and the like) and {@code uploadpack.allowReachableSHA1InWant}, without
+   * which the client could not fetch the objects it left out when it needs them later. An object
+   * asked for by id is served only if a visible ref reaches it ({@link ReachableWants}), so nothing
+   * unreachable leaks. A repository's own config may set either to false.
+   */
+  private static TransferConfig transferConfig(Repository repo) {
+    Config config = new Config(repo.getConfig());
+    for (String name : new String[] {"allowfilter", "allowreachablesha1inwant"}) {
+      if (repo.getConfig().getString("uploadpack", null, name) == null) {
+        config.setBoolean("uploadpack", null, name, true);
+      }
+    }
+    return new TransferConfig(config);
+  }
+
   private void upload(
       Repository repo, GitRequest request, InputStream in, OutputStream out, String connectionId)
       throws IOException {
     UploadPack up = new UploadPack(repo);
     up.setPackConfig(packConfig(repo));
+    up.setTransferConfig(transferConfig(repo));
+    if (up.getRequestPolicy() == UploadPack.RequestPolicy.REACHABLE_COMMIT) {
+      up.setRequestValidator(new ReachableWants());
+    }
     if (request.wantsV2()) {
       up.setExtraParameters(request.parameters());
     }
@@ -270,8 +293,18 @@ public final class GitEngine {
       LOG.debugf("[%s] upload-pack interrupted: %s", connectionId, e.toString());
     } catch (IOException | RuntimeException e) {
       // JGit already told the peer what it may know (ERR / sideband); the cause stays here.
-      LOG.infof("[%s] upload-pack ended with an error: %s", connectionId, e.toString());
+      LOG.infof("[%s] upload-pack ended with an error: %s", connectionId, causes(e));
     }
+  }
+
+  /** An exception and its causes on one line (JGit wraps the interesting part). */
+  static String causes(Throwable e) {
+    StringBuilder b = new StringBuilder(e.toString());
+    int depth = 0;
+    for (Throwable c = e.getCause(); c != null && c != e && depth < 5; c = c.getCause(), depth++) {
+      b.append(" <- ").append(c);
+    }
+    return b.toString();
   }
 
   private void receive(

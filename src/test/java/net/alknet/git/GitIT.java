@@ -277,6 +277,25 @@ class GitIT {
     assertEquals(0, v0.exit(), v0.out());
     assertFalse(v0.out().contains("< version 2"), v0.out());
     assertEquals(head(w, "HEAD"), head(again, "origin/main"));
+
+    // Partial clone: the node honours --filter=blob:none; older blobs come on demand, each
+    // through the helper again, and the clone checks out.
+    Path partial = tmp.resolve("partial-" + t);
+    Run filtered =
+        ok(tmp, alice, "clone", "--filter=blob:none", url(t, "team/new-" + t), partial.toString());
+    assertFalse(filtered.out().contains("filtering not recognized"), filtered.out());
+    String missing = ok(partial, alice, "rev-list", "--objects", "--all", "--missing=print").out();
+    assertTrue(missing.lines().anyMatch(l -> l.startsWith("?")), "nothing left out:\n" + missing);
+    assertEquals("second " + t, ok(partial, alice, "show", "HEAD~1:README").out());
+    assertEquals("hello " + t, ok(partial, alice, "show", "HEAD~2:README").out());
+    ok(partial, alice, "fsck");
+
+    // Shallow clone, then the rest of the history.
+    Path shallow = tmp.resolve("shallow-" + t);
+    ok(tmp, alice, "clone", "-q", "--depth", "1", url(t, "team/new-" + t), shallow.toString());
+    assertEquals("1", ok(shallow, alice, "rev-list", "--count", "HEAD").out().strip());
+    ok(shallow, alice, "fetch", "-q", "--unshallow");
+    assertEquals("3", ok(shallow, alice, "rev-list", "--count", "HEAD").out().strip());
   }
 
   Run gitWithEnv(Path dir, Map<String, String> extra, String... args) throws Exception {
