@@ -2,6 +2,7 @@ package net.alknet.ssh;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -663,6 +664,46 @@ class SshIT {
     assertEquals(PAGE, curlSocks(socksPort, allowed.getAddress().getPort())[1]);
     socks.destroy();
     assertTrue(socks.waitFor(20, TimeUnit.SECONDS));
+  }
+
+  /**
+   * {@code ssh -W} (stdio forwarding, what {@code ProxyJump} runs) and {@code ssh -D} (a SOCKS
+   * proxy in the client) both open {@code direct-tcpip} channels: allowed destinations work, denied
+   * ones are refused, as for {@code -L}.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void stdioAndDynamicForwardsUnderThePolicy(String transport) throws Exception {
+    String request = "GET / HTTP/1.0\r\nHost: x\r\n\r\n";
+    Path okLog = tmp.resolve("w-ok-" + transport + ".log");
+    Process w = ssh(transport, key, okLog, "-W", "127.0.0.1:" + allowed.getAddress().getPort());
+    w.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+    w.getOutputStream().flush();
+    assertTrue(w.waitFor(60, TimeUnit.SECONDS), "ssh -W did not end:\n" + Files.readString(okLog));
+    assertEquals(0, w.exitValue(), Files.readString(okLog));
+    assertTrue(Files.readString(okLog).endsWith(PAGE), Files.readString(okLog));
+
+    Path deniedLog = tmp.resolve("w-denied-" + transport + ".log");
+    Process denied =
+        ssh(transport, key, deniedLog, "-W", "127.0.0.1:" + forbidden.getAddress().getPort());
+    assertTrue(denied.waitFor(60, TimeUnit.SECONDS));
+    assertNotEquals(0, denied.exitValue());
+    String deniedText = Files.readString(deniedLog);
+    assertTrue(deniedText.contains("stdio forwarding failed"), deniedText);
+    assertFalse(deniedText.contains("must not be reachable"), deniedText);
+
+    int socksPort = freePort();
+    Path dLog = tmp.resolve("d-" + transport + ".log");
+    Process d = ssh(transport, key, dLog, "-N", "-D", "127.0.0.1:" + socksPort);
+    awaitListening(d, socksPort, dLog);
+    String[] ok = curlSocks(socksPort, allowed.getAddress().getPort());
+    assertEquals("0", ok[0], ok[1]);
+    assertEquals(PAGE, ok[1]);
+    String[] refused = curlSocks(socksPort, forbidden.getAddress().getPort());
+    assertEquals("97", refused[0], "curl: SOCKS connection failed: " + refused[1]);
+    assertEquals(PAGE, curlSocks(socksPort, allowed.getAddress().getPort())[1]);
+    d.destroy();
+    assertTrue(d.waitFor(30, TimeUnit.SECONDS));
   }
 
   String metrics() throws Exception {
