@@ -3,13 +3,14 @@
 # 3000 commits, ~2300 files, ~50 MB packed) through alknet/git over QUIC and TLS/TCP (stock git
 # with bin/git-remote-alknet on its PATH) vs stock `git daemon` (git://) on loopback, in one run.
 #
-#   bench/git.sh            # ~5 minutes; rewrites the git section of docs/benchmarks.md
+#   bench/git.sh            # ~7 minutes; rewrites the git section of docs/benchmarks.md
 #   bench/git.sh --help     # this text
 #
 # A warm-up round (one untimed clone, ls-remote and push per transport) comes first, so the node's
 # JIT is warm as on a long-running server. Every case then runs ROUNDS times, interleaved (daemon,
-# QUIC, TCP, daemon, ...); the report gives the median wall time per case and its ratio to git
-# daemon. Clones are `git clone --bare -q` into a
+# QUIC, TCP, daemon, ...); the report gives the median wall time per case and, as the ratio to git
+# daemon, the median of the per-round ratios (each alknet operation against the daemon's operation
+# of the same round, seconds apart) with their range. Clones are `git clone --bare -q` into a
 # fresh directory; pushes go to a new repository each time (push-to-create for alknet, an empty
 # bare repository for the daemon). Where the time goes: `git ls-remote` of the same repository
 # (the fixed cost: the helper's JVM start, the QUIC/TLS handshake, the ref advertisement) and the
@@ -18,7 +19,7 @@
 # docs/git.md): the script waits for that untimed before the next operation, so clones read a
 # repository with bitmap indexes as on a server at rest, and reports how long it took.
 #
-# Environment: ROUNDS (default 3), COMMITS (default 3000), NO_DOCS=1 (do not touch
+# Environment: ROUNDS (default 5), COMMITS (default 3000), NO_DOCS=1 (do not touch
 # docs/benchmarks.md). Results go to bench/results/ (gitignored).
 set -euo pipefail
 
@@ -35,7 +36,7 @@ case "${1:-}" in
 esac
 
 . "$(dirname "$0")/lib.sh"
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 COMMITS=${COMMITS:-3000}
 need git "apt-get install -y git"
 need ssh-keygen "apt-get install -y openssh-client"
@@ -184,15 +185,27 @@ rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
 def med(op, c, col=3):
     v = [float(r[col]) for r in rows if r[0] == op and r[1] == c]
     return statistics.median(v) if v else float("nan")
+def ratios(op, c):
+    """alknet / daemon per round (both timed in that round), for rounds where both succeeded."""
+    t = {(r[1], r[2]): float(r[3]) for r in rows if r[0] == op}
+    return [t[(c, n)] / t[("daemon", n)] for (k, n) in t if k == c and ("daemon", n) in t]
+def ratio(op, c):
+    v = ratios(op, c)
+    if not v:
+        return "–"
+    return f"{statistics.median(v):.2f}× ({min(v):.2f}–{max(v):.2f})"
 rev, cpu, when = run_facts()
 repo = open(repo_txt).read().strip().splitlines()[-1].replace("generated ", "")
 lines = [f"Run {when} at {rev}, {cpu}, load average {load_start} at start and {load_end} at end; "
-         f"median of {rounds} rounds. Repository: {repo.split(': ',1)[-1]}. Reproduce: `bench/git.sh`.", "",
+         f"{rounds} rounds. Repository: {repo.split(': ',1)[-1]}. Reproduce: `bench/git.sh`.", "",
+         "Times: median of the rounds. Ratios: median of the per-round ratios alknet / git daemon "
+         "(range).", "",
          "| operation | git daemon (git://) | alknet/git QUIC | ratio | alknet/git TLS/TCP | ratio |",
          "| --- | ---: | ---: | ---: | ---: | ---: |"]
 for op in ("clone", "push", "ls-remote"):
     d, q, t = med(op, "daemon"), med(op, "quic"), med(op, "tcp")
-    lines.append(f"| `git {op}` | {d:.2f} s | {q:.2f} s | {q/d:.2f}× | {t:.2f} s | {t/d:.2f}× |")
+    lines.append(f"| `git {op}` | {d:.2f} s | {q:.2f} s | {ratio(op, 'quic')} | {t:.2f} s "
+                 f"| {ratio(op, 'tcp')} |")
 failed = [f"{r[3]} over {r[1]} in round {r[2]}" for r in rows if r[0] == "failed"]
 maint = [float(r[3]) for r in rows if r[0] == "maintenance"]
 lines += ["",
