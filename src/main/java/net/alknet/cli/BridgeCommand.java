@@ -1,6 +1,5 @@
 package net.alknet.cli;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -57,11 +56,7 @@ public class BridgeCommand implements Callable<Integer> {
     Optional<KeyPair> clientKey = connect.clientKey(dir);
     Trust trust = connect.trust(dir);
     try (EndpointClient client =
-        new EndpointClient(
-            null,
-            clientKey,
-            EndpointLimits.DEFAULTS,
-            new EndpointMetrics(new SimpleMeterRegistry()))) {
+        new EndpointClient(null, clientKey, EndpointLimits.DEFAULTS, EndpointMetrics.none())) {
       Connection c = client.connect(hp.host(), hp.port(), alpn, trust, connect.transport());
       try {
         Stream stream = c.openStream();

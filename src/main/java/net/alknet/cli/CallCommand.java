@@ -2,7 +2,6 @@ package net.alknet.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -140,7 +139,7 @@ public class CallCommand implements Callable<Integer> {
             null,
             connect.noKey ? Optional.empty() : Optional.ofNullable(pair),
             EndpointLimits.DEFAULTS,
-            new EndpointMetrics(new SimpleMeterRegistry()))) {
+            EndpointMetrics.none())) {
       CallClient client;
       try {
         client =

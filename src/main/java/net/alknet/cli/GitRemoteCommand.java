@@ -1,6 +1,5 @@
 package net.alknet.cli;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -186,10 +185,7 @@ public class GitRemoteCommand implements Callable<Integer> {
                 Optional<KeyPair> clientKey = options.clientKey(dir);
                 EndpointClient c =
                     new EndpointClient(
-                        null,
-                        clientKey,
-                        EndpointLimits.DEFAULTS,
-                        new EndpointMetrics(new SimpleMeterRegistry()));
+                        null, clientKey, EndpointLimits.DEFAULTS, EndpointMetrics.none());
                 synchronized (this) {
                   if (closed) {
                     c.close();

@@ -1,6 +1,5 @@
 package net.alknet.cli;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -91,7 +90,7 @@ public class SocksCommand implements Callable<Integer> {
                 null,
                 connect.noKey ? java.util.Optional.empty() : java.util.Optional.of(key),
                 EndpointLimits.DEFAULTS,
-                new EndpointMetrics(new SimpleMeterRegistry()));
+                EndpointMetrics.none());
         SshTunnel tunnel =
             SshTunnel.connect(
                 t -> {

@@ -16,21 +16,33 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code alknet.connections.accepted} {alpn, transport} ({@code
  *       alknet_connections_accepted_total})
  *   <li>{@code alknet.connections.rejected} {reason, transport}: max_connections,
- *       max_connections_per_address, shutting_down, no_handler
+ *       max_connections_per_address, starting, shutting_down, no_handler
  *   <li>{@code alknet.connections.active} {alpn, transport} (gauge)
  *   <li>{@code alknet.handshake.failures} {reason, transport}: no_application_protocol, timeout,
  *       tls
  *   <li>{@code alknet.bytes.received} / {@code alknet.bytes.sent} {alpn, transport}
  *   <li>{@code alknet.handler.errors} {alpn}
  * </ul>
+ *
+ * <p>{@link #none()} records nothing and never touches Micrometer: for the short-lived command-line
+ * clients, which export no metrics and would otherwise pay for Micrometer's start-up on every run.
  */
 public final class EndpointMetrics {
 
-  private final MeterRegistry registry;
+  private final MeterRegistry registry; // null: record nothing
   private final Map<String, AtomicInteger> active = new ConcurrentHashMap<>();
 
   public EndpointMetrics(MeterRegistry registry) {
-    this.registry = registry;
+    this.registry = java.util.Objects.requireNonNull(registry, "registry");
+  }
+
+  private EndpointMetrics() {
+    this.registry = null;
+  }
+
+  /** Metrics that are not recorded anywhere (clients); {@link #activeByAlpn()} still counts. */
+  public static EndpointMetrics none() {
+    return new EndpointMetrics();
   }
 
   /** The meters one connection updates; looked up once per connection, not per byte. */
@@ -41,6 +53,14 @@ public final class EndpointMetrics {
     private boolean closed;
 
     private ConnectionMeters(String alpn, Transport transport) {
+      if (registry == null) {
+        in = null;
+        out = null;
+        activeCount =
+            active.computeIfAbsent(alpn + "|" + transport.label(), k -> new AtomicInteger());
+        activeCount.incrementAndGet();
+        return;
+      }
       Tags tags = Tags.of("alpn", alpn, "transport", transport.label());
       in = registry.counter("alknet.bytes.received", tags);
       out = registry.counter("alknet.bytes.sent", tags);
@@ -60,11 +80,15 @@ public final class EndpointMetrics {
     }
 
     void bytesIn(int n) {
-      in.increment(n);
+      if (in != null) {
+        in.increment(n);
+      }
     }
 
     void bytesOut(int n) {
-      out.increment(n);
+      if (out != null) {
+        out.increment(n);
+      }
     }
 
     synchronized void closed() {
@@ -80,18 +104,27 @@ public final class EndpointMetrics {
   }
 
   void rejected(String reason, Transport transport) {
+    if (registry == null) {
+      return;
+    }
     registry
         .counter("alknet.connections.rejected", "reason", reason, "transport", transport.label())
         .increment();
   }
 
   void handshakeFailed(String reason, Transport transport) {
+    if (registry == null) {
+      return;
+    }
     registry
         .counter("alknet.handshake.failures", "reason", reason, "transport", transport.label())
         .increment();
   }
 
   void handlerError(String alpn) {
+    if (registry == null) {
+      return;
+    }
     registry.counter("alknet.handler.errors", "alpn", alpn).increment();
   }
 
