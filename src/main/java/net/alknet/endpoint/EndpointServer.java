@@ -292,17 +292,45 @@ public final class EndpointServer implements AutoCloseable {
                 })
             .build();
     try {
-      return transport
-          .udp(new Bootstrap().group(group))
-          .option(ChannelOption.SO_RCVBUF, 4 << 20)
-          .option(ChannelOption.SO_SNDBUF, 4 << 20)
-          .handler(codec)
-          .bind(address)
-          .sync()
-          .channel();
+      Channel ch =
+          transport
+              .udp(new Bootstrap().group(group))
+              .option(ChannelOption.SO_RCVBUF, UDP_BUFFER_BYTES)
+              .option(ChannelOption.SO_SNDBUF, UDP_BUFFER_BYTES)
+              .handler(codec)
+              .bind(address)
+              .sync()
+              .channel();
+      udpBufferWarning(ch.config().getOption(ChannelOption.SO_RCVBUF), UDP_BUFFER_BYTES)
+          .ifPresent(LOG::warn);
+      return ch;
     } catch (Exception e) {
       throw new IOException("cannot listen on UDP " + address + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The UDP socket buffers the node asks for: room for bursts of a few fast QUIC senders. */
+  static final int UDP_BUFFER_BYTES = 4 << 20;
+
+  /**
+   * A warning when the kernel gave the UDP socket a smaller receive buffer than asked for. Linux
+   * caps it at {@code net.core.rmem_max} (208 KiB on many distributions) without an error, and a
+   * QUIC socket with that little room drops packets whenever the node falls a few milliseconds
+   * behind a fast sender. Linux doubles the size it grants (room for its bookkeeping) and reports
+   * the doubled value.
+   *
+   * @param reported what the socket reports for SO_RCVBUF (null: unknown, no warning)
+   */
+  static java.util.Optional<String> udpBufferWarning(Integer reported, int requested) {
+    if (reported == null || reported >= 2L * requested) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(
+        String.format(
+            "the UDP receive buffer is %d KiB, not the %d KiB asked for (the kernel's"
+                + " net.core.rmem_max caps it): QUIC may drop packets under load; raise the cap with"
+                + " `sysctl -w net.core.rmem_max=%d` (docs/endpoint.md)",
+            reported / 2 / 1024, requested / 1024, requested));
   }
 
   // ---- TLS over TCP ----
