@@ -316,7 +316,7 @@ public final class GitEngine {
       OutputStream out,
       String connectionId)
       throws IOException {
-    ReceivePack rp = new QuietReceivePack(repo);
+    ReceivePack rp = new NodeReceivePack(repo);
     rp.setAtomic(true);
     rp.setAllowPushOptions(true);
     rp.setAllowNonFastForwards(!rule.denyNonFastForward());
@@ -358,7 +358,7 @@ public final class GitEngine {
     } catch (InterruptedIOException e) {
       LOG.infof("[%s] push to '%s' interrupted; no ref changed", connectionId, name);
     } catch (IOException | RuntimeException e) {
-      LOG.infof("[%s] push to '%s' failed: %s", connectionId, name, e.toString());
+      LOG.infof("[%s] push to '%s' failed: %s", connectionId, name, causes(e));
     }
   }
 

@@ -290,6 +290,50 @@ class GitEngineTest {
     assertFsckClean(repoDir);
   }
 
+  /**
+   * A hostile (or broken) client pushes a commit without its tree: the push is refused and the ref
+   * stays where it was, as git's receive-pack does with its connectivity check, so the repository
+   * never points at objects it does not have.
+   */
+  @Test
+  void aPushThatLeavesObjectsOutIsRefused() throws Exception {
+    Git a = newWorkTree("a");
+    RevCommit c1 = commit(a, "f", "1");
+    push(a, url("r"), "refs/heads/main");
+    RevCommit c2 = commit(a, "g", "a file the pack leaves out");
+    ByteArrayOutputStream pack = new ByteArrayOutputStream();
+    try (PackWriter pw = new PackWriter(a.getRepository());
+        org.eclipse.jgit.revwalk.RevWalk rw =
+            new org.eclipse.jgit.revwalk.RevWalk(a.getRepository())) {
+      // Only the commit object: neither its new tree nor the new blob.
+      pw.preparePack(List.<org.eclipse.jgit.revwalk.RevObject>of(rw.parseCommit(c2)).iterator());
+      pw.writePack(NullProgressMonitor.INSTANCE, NullProgressMonitor.INSTANCE, pack);
+    }
+    String report;
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write(new GitRequest(Service.RECEIVE_PACK, "/r", Optional.empty(), List.of()).encode());
+      out.flush();
+      skipAdvertisement(in);
+      String cmd = c1.name() + " " + c2.name() + " refs/heads/main\0 report-status\n";
+      out.write(PktLine.of(cmd.getBytes(StandardCharsets.US_ASCII)));
+      out.write("0000".getBytes(StandardCharsets.US_ASCII));
+      out.write(pack.toByteArray());
+      out.flush();
+      s.shutdownOutput();
+      report = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertTrue(report.contains("unpack error Missing object " + c2.getTree().name()), report);
+    assertTrue(report.contains("ng refs/heads/main"), report);
+    served.acquire(2);
+    Path repoDir = root.resolve("r.git");
+    try (Repository bare = new FileRepository(repoDir.toFile())) {
+      assertEquals(c1, bare.resolve("refs/heads/main"));
+    }
+    assertFsckClean(repoDir);
+  }
+
   static boolean hasTempPack(Path repo) throws IOException {
     try (var s = Files.list(repo.resolve("objects"))) {
       return s.anyMatch(p -> p.getFileName().toString().startsWith("incoming_"));

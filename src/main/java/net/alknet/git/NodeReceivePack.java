@@ -10,23 +10,33 @@ import org.eclipse.jgit.transport.ReceiveCommandErrorHandler;
 import org.eclipse.jgit.transport.ReceivePack;
 
 /**
- * A {@link ReceivePack} that honours the client's {@code quiet} capability ({@code git push -q})
- * for the ref update too.
+ * The node's {@link ReceivePack}: JGit's, with two differences.
  *
- * <p>JGit keeps its "Resolving deltas" progress off for a quiet client, but still sends "Updating
- * references: 100% (1/1)" on the progress side band: its monitor prints as soon as the percentage
- * changes, whatever the start delay, and {@code executeCommands} does not look at {@code quiet}.
- * `git daemon`'s receive-pack prints nothing for {@code push -q}, so neither does this one. A
- * client that did not ask for quiet gets JGit's behaviour unchanged.
+ * <ul>
+ *   <li><b>Connectivity:</b> a push is accepted only if every object its new refs reach exists
+ *       afterwards, as git's receive-pack always checks ({@link PushConnectivity}, in the same pass
+ *       that indexes the pack). JGit checks this only with fsck on, by walking the new history
+ *       again; without any check, a broken or hostile client could point a ref at a commit whose
+ *       tree it never sent, and every later clone of the repository would fail.
+ *   <li><b>Quiet:</b> it honours the client's {@code quiet} capability ({@code git push -q}) for
+ *       the ref update too. JGit keeps its "Resolving deltas" progress off for a quiet client, but
+ *       still sends "Updating references: 100% (1/1)": its monitor prints as soon as the percentage
+ *       changes, whatever the start delay, and {@code executeCommands} does not look at {@code
+ *       quiet}. {@code git daemon}'s receive-pack prints nothing for {@code push -q}, so neither
+ *       does this one.
+ * </ul>
  */
-final class QuietReceivePack extends ReceivePack {
+final class NodeReceivePack extends ReceivePack {
 
   /** JGit's default handler (every method is an interface default): the refs are rejected. */
   private final ReceiveCommandErrorHandler errors = new ReceiveCommandErrorHandler() {};
 
-  QuietReceivePack(Repository into) {
+  NodeReceivePack(Repository into) {
     super(into);
     setReceiveCommandErrorHandler(errors);
+    PushConnectivity connectivity = new PushConnectivity();
+    setObjectChecker(connectivity); // sees every object of the pack as JGit parses it
+    connectivityChecker = connectivity; // and then checks what they point at
   }
 
   @Override
