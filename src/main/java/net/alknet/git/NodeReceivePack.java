@@ -8,6 +8,7 @@ import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.transport.ReceiveCommand;
 import org.eclipse.jgit.transport.ReceiveCommandErrorHandler;
 import org.eclipse.jgit.transport.ReceivePack;
+import org.eclipse.jgit.transport.TransferConfig;
 
 /**
  * The node's {@link ReceivePack}: JGit's, with two differences.
@@ -34,7 +35,9 @@ final class NodeReceivePack extends ReceivePack {
   NodeReceivePack(Repository into) {
     super(into);
     setReceiveCommandErrorHandler(errors);
-    PushConnectivity connectivity = new PushConnectivity();
+    // JGit's fsck too when the repository's config asks for it (receive.fsckObjects).
+    PushConnectivity connectivity =
+        new PushConnectivity(new TransferConfig(into).newReceiveObjectChecker());
     setObjectChecker(connectivity); // sees every object of the pack as JGit parses it
     connectivityChecker = connectivity; // and then checks what they point at
   }

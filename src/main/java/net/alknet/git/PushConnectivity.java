@@ -29,9 +29,11 @@ import org.eclipse.jgit.transport.ReceiveCommand;
  * repository already. By induction over the pack this is what walking from the new refs would
  * prove, given a repository that was whole before the push.
  *
- * <p>This checker does not fsck: like git with {@code receive.fsckObjects} off (its default), it
- * accepts objects with odd but parseable content (old zero-padded file modes, unusual identities).
- * It refuses what it cannot parse, as git's connectivity walk would.
+ * <p>By itself this checker does not fsck: like git with {@code receive.fsckObjects} off (its
+ * default), it accepts objects with odd but parseable content (old zero-padded file modes, unusual
+ * identities), and refuses what it cannot parse, as git's connectivity walk would. A repository
+ * whose config turns {@code receive.fsckObjects} (or {@code transfer.fsckObjects}) on gets JGit's
+ * fsck first ({@code fsck}, given to the constructor).
  *
  * <p>One instance serves one push. Memory: one id per object of the pack and per distinct id it
  * references.
@@ -43,11 +45,27 @@ final class PushConnectivity extends ObjectChecker implements ConnectivityChecke
   private static final byte[] OBJECT = "object ".getBytes(StandardCharsets.US_ASCII);
   private static final int GITLINK = 0160000;
 
+  private final ObjectChecker fsck; // null: none
   private final ObjectIdSubclassMap<ObjectId> received = new ObjectIdSubclassMap<>();
   private final ObjectIdSubclassMap<ObjectId> referenced = new ObjectIdSubclassMap<>();
 
+  /** Connectivity only. */
+  PushConnectivity() {
+    this(null);
+  }
+
+  /**
+   * @param fsck JGit's object checker to run on every object first, or null
+   */
+  PushConnectivity(ObjectChecker fsck) {
+    this.fsck = fsck;
+  }
+
   @Override
   public void check(AnyObjectId id, int objType, byte[] raw) throws CorruptObjectException {
+    if (fsck != null) {
+      fsck.check(id, objType, raw);
+    }
     switch (objType) {
       case Constants.OBJ_COMMIT -> commit(raw);
       case Constants.OBJ_TREE -> tree(raw);
@@ -62,17 +80,29 @@ final class PushConnectivity extends ObjectChecker implements ConnectivityChecke
 
   @Override
   public BlobObjectChecker newBlobObjectChecker() {
+    BlobObjectChecker inner = fsck == null ? null : fsck.newBlobObjectChecker();
     return new BlobObjectChecker() {
       @Override
       public void update(byte[] in, int offset, int len) {
-        // a blob points at nothing
+        if (inner != null) {
+          inner.update(in, offset, len);
+        }
       }
 
       @Override
-      public void endBlob(AnyObjectId id) {
+      public void endBlob(AnyObjectId id) throws CorruptObjectException {
+        if (inner != null) {
+          inner.endBlob(id);
+        }
         received.addIfAbsent(id.copy());
       }
     };
+  }
+
+  /** The .gitmodules files fsck found (ReceivePack validates them); none without fsck. */
+  @Override
+  public java.util.List<org.eclipse.jgit.lib.GitmoduleEntry> getGitsubmodules() {
+    return fsck == null ? java.util.List.of() : fsck.getGitsubmodules();
   }
 
   private void commit(byte[] raw) throws CorruptObjectException {

@@ -160,6 +160,24 @@ class PushConnectivityTest {
     assertMissing(nowhere, () -> nowhere);
   }
 
+  /**
+   * Without fsck (git's default) a tree entry named ".git" passes, as through git receive-pack; a
+   * repository with receive.fsckObjects gets JGit's fsck, which refuses it.
+   */
+  @Test
+  void fsckRunsFirstWhenTheRepositoryAsksForIt() throws Exception {
+    ObjectId blob = receiveBlob("x");
+    byte[] hostile = tree("100644", ".git", blob);
+    check.check(null, Constants.OBJ_TREE, hostile);
+    PushConnectivity strict = new PushConnectivity(new org.eclipse.jgit.lib.ObjectChecker());
+    assertThrows(
+        CorruptObjectException.class, () -> strict.check(null, Constants.OBJ_TREE, hostile));
+    byte[] modules = tree("100644", ".gitmodules", blob);
+    strict.check(ids.idFor(Constants.OBJ_TREE, modules), Constants.OBJ_TREE, modules);
+    assertEquals(1, strict.getGitsubmodules().size());
+    assertEquals(0, check.getGitsubmodules().size());
+  }
+
   @Test
   void submoduleCommitsAreNotRequired() throws Exception {
     ObjectId elsewhere = ObjectId.fromString("89abcdef0123456789abcdef0123456789abcdef");
