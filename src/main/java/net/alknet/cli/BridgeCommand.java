@@ -68,8 +68,14 @@ public class BridgeCommand implements Callable<Integer> {
         InputStream in = stream.input();
         int n;
         while ((n = in.read(buf)) >= 0) {
-          stdout.write(buf, 0, n);
-          stdout.flush();
+          try {
+            stdout.write(buf, 0, n);
+            stdout.flush();
+          } catch (IOException gone) {
+            // Whoever read our output has gone (ssh exited, `| head` had enough): like a Unix
+            // filter on SIGPIPE, stop without a word; the connection closes below.
+            return 0;
+          }
         }
         return 0;
       } catch (IOException e) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.DatagramSocket;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -490,6 +491,44 @@ class CliIT {
    * ALKNET_DATA_DIR}); the first contact pins the node with one log line; the node resolves the
    * client certificate (made without BouncyCastle) to alice over QUIC and TLS/TCP.
    */
+  /**
+   * When whatever reads the bridge's output goes away (ssh exiting, {@code | head}), the bridge
+   * stops quietly, as a Unix filter does on SIGPIPE: no "failed: Broken pipe" on the terminal.
+   */
+  @Test
+  void aBridgeWhoseReaderLeavesStopsQuietly() throws Exception {
+    for (String transport : List.of("quic", "tcp")) {
+      List<String> cmd = new ArrayList<>(List.of(launcher().toString(), "bridge"));
+      cmd.addAll(List.of("--data-dir", clientData.toString(), "--alpn", "alknet/echo"));
+      if (transport.equals("tcp")) {
+        cmd.add("--tcp");
+      }
+      cmd.add("127.0.0.1:" + port);
+      Path err = tmp.resolve("bridge-epipe-" + transport + ".err");
+      Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+      Thread feed =
+          new Thread(
+              () -> {
+                byte[] chunk = new byte[64 * 1024];
+                try (OutputStream in = p.getOutputStream()) {
+                  for (int i = 0; i < 160; i++) { // 10 MiB, more than the pipes hold
+                    in.write(chunk);
+                  }
+                } catch (IOException stopped) {
+                  // the bridge has gone
+                }
+              });
+      feed.start();
+      assertEquals(10, p.getInputStream().readNBytes(10).length);
+      p.getInputStream().close(); // the reader leaves
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the bridge did not stop");
+      feed.join(10_000);
+      String stderr = Files.readString(err);
+      assertEquals(0, p.exitValue(), stderr);
+      assertFalse(stderr.contains("failed"), stderr);
+    }
+  }
+
   @Test
   void clientBridgeThroughTheLauncher() throws Exception {
     Path fromEnv = tmp.resolve("client-env");
