@@ -29,6 +29,7 @@ import org.eclipse.jgit.api.errors.TransportException;
 import org.eclipse.jgit.internal.storage.file.FileRepository;
 import org.eclipse.jgit.internal.storage.pack.PackWriter;
 import org.eclipse.jgit.lib.NullProgressMonitor;
+import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.transport.PushResult;
@@ -265,18 +266,9 @@ class GitEngineTest {
     }
     byte[] half = java.util.Arrays.copyOf(pack.toByteArray(), pack.size() / 2);
 
-    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
-      OutputStream out = s.getOutputStream();
-      InputStream in = s.getInputStream();
-      out.write(new GitRequest(Service.RECEIVE_PACK, "/r", Optional.empty(), List.of()).encode());
-      out.flush();
-      skipAdvertisement(in);
-      String cmd = c1.name() + " " + tip.name() + " refs/heads/main\0 report-status\n";
-      out.write(PktLine.of(cmd.getBytes(StandardCharsets.US_ASCII)));
-      out.write("0000".getBytes(StandardCharsets.US_ASCII));
-      out.write(half);
-      out.flush();
-    } // closed: the peer is gone mid-pack
+    try (Socket s = rawPush("/r", c1, tip, half)) {
+      // closed: the peer is gone mid-pack
+    }
 
     Path repoDir = root.resolve("r.git");
     // Wait (bounded by @Timeout) until the engine is done with both connections (the first push's
@@ -310,19 +302,9 @@ class GitEngineTest {
       pw.writePack(NullProgressMonitor.INSTANCE, NullProgressMonitor.INSTANCE, pack);
     }
     String report;
-    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
-      OutputStream out = s.getOutputStream();
-      InputStream in = s.getInputStream();
-      out.write(new GitRequest(Service.RECEIVE_PACK, "/r", Optional.empty(), List.of()).encode());
-      out.flush();
-      skipAdvertisement(in);
-      String cmd = c1.name() + " " + c2.name() + " refs/heads/main\0 report-status\n";
-      out.write(PktLine.of(cmd.getBytes(StandardCharsets.US_ASCII)));
-      out.write("0000".getBytes(StandardCharsets.US_ASCII));
-      out.write(pack.toByteArray());
-      out.flush();
+    try (Socket s = rawPush("/r", c1, c2, pack.toByteArray())) {
       s.shutdownOutput();
-      report = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      report = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
     assertTrue(report.contains("unpack error Missing object " + c2.getTree().name()), report);
     assertTrue(report.contains("ng refs/heads/main"), report);
@@ -332,6 +314,24 @@ class GitEngineTest {
       assertEquals(c1, bare.resolve("refs/heads/main"));
     }
     assertFsckClean(repoDir);
+  }
+
+  /**
+   * Pushes {@code pack} by hand, moving refs/heads/main from {@code from} to {@code to} with
+   * report-status; returns the open connection, the node's answer still to be read.
+   */
+  Socket rawPush(String repo, ObjectId from, ObjectId to, byte[] pack) throws IOException {
+    Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port());
+    OutputStream out = s.getOutputStream();
+    out.write(new GitRequest(Service.RECEIVE_PACK, repo, Optional.empty(), List.of()).encode());
+    out.flush();
+    skipAdvertisement(s.getInputStream());
+    String cmd = from.name() + " " + to.name() + " refs/heads/main\0 report-status\n";
+    out.write(PktLine.of(cmd.getBytes(StandardCharsets.US_ASCII)));
+    out.write("0000".getBytes(StandardCharsets.US_ASCII));
+    out.write(pack);
+    out.flush();
+    return s;
   }
 
   static boolean hasTempPack(Path repo) throws IOException {
