@@ -10,7 +10,6 @@ import org.eclipse.jgit.lib.BlobObjectChecker;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.ObjectChecker;
 import org.eclipse.jgit.lib.ObjectId;
-import org.eclipse.jgit.lib.ObjectIdSubclassMap;
 import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.ProgressMonitor;
 import org.eclipse.jgit.transport.ConnectivityChecker;
@@ -36,7 +35,8 @@ import org.eclipse.jgit.transport.ReceiveCommand;
  * fsck first ({@code fsck}, given to the constructor).
  *
  * <p>One instance serves one push. Memory: one id per object of the pack and per distinct id it
- * references.
+ * references, in {@link IdSet}s: a peer chooses the ids its trees name, and sets keyed by a secret
+ * mix of all 20 bytes keep crafted ids from turning the check quadratic.
  */
 final class PushConnectivity extends ObjectChecker implements ConnectivityChecker {
 
@@ -46,8 +46,8 @@ final class PushConnectivity extends ObjectChecker implements ConnectivityChecke
   private static final int GITLINK = 0160000;
 
   private final ObjectChecker fsck; // null: none
-  private final ObjectIdSubclassMap<ObjectId> received = new ObjectIdSubclassMap<>();
-  private final ObjectIdSubclassMap<ObjectId> referenced = new ObjectIdSubclassMap<>();
+  private final IdSet received = new IdSet();
+  private final IdSet referenced = new IdSet();
 
   /** Connectivity only. */
   PushConnectivity() {
@@ -74,7 +74,7 @@ final class PushConnectivity extends ObjectChecker implements ConnectivityChecke
       default -> throw new CorruptObjectException("unknown object type " + objType);
     }
     if (id != null) {
-      received.addIfAbsent(id.copy());
+      received.add(id);
     }
   }
 
@@ -94,7 +94,7 @@ final class PushConnectivity extends ObjectChecker implements ConnectivityChecke
         if (inner != null) {
           inner.endBlob(id);
         }
-        received.addIfAbsent(id.copy());
+        received.add(id);
       }
     };
   }
@@ -130,7 +130,7 @@ final class PushConnectivity extends ObjectChecker implements ConnectivityChecke
         throw new CorruptObjectException("invalid " + what + ": bad object id");
       }
     }
-    refer(ObjectId.fromString(raw, hex));
+    referenced.add(ObjectId.fromString(raw, hex));
     return hex + Constants.OBJECT_ID_STRING_LENGTH + 1;
   }
 
@@ -159,14 +159,10 @@ final class PushConnectivity extends ObjectChecker implements ConnectivityChecke
       }
       p++; // the NUL
       if (mode != GITLINK) {
-        refer(ObjectId.fromRaw(raw, p));
+        referenced.addRaw(raw, p);
       }
       p += Constants.OBJECT_ID_LENGTH;
     }
-  }
-
-  private void refer(ObjectId id) {
-    referenced.addIfAbsent(id);
   }
 
   private static boolean startsWith(byte[] raw, int p, byte[] prefix) {
@@ -205,6 +201,16 @@ final class PushConnectivity extends ObjectChecker implements ConnectivityChecke
     if (!received.contains(id) && !reader.has(id)) {
       throw new MissingObjectException(id.copy(), "object");
     }
+  }
+
+  /** Distinct ids referenced so far (tests). */
+  int referencedCount() {
+    return referenced.size();
+  }
+
+  /** Slots the set of referenced ids looked at so far (tests). */
+  long referenceProbes() {
+    return referenced.probes();
   }
 
   /** Objects received so far (tests). */
