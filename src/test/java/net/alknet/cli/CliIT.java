@@ -1,5 +1,6 @@
 package net.alknet.cli;
 
+import static net.alknet.testing.NodeProcesses.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,8 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.DatagramSocket;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,19 +49,8 @@ class CliIT {
 
   record Result(int exit, String out, String err) {}
 
-  static Path runner() {
-    return Path.of(System.getProperty("alknet.runner", "target/quarkus-app/quarkus-run.jar"));
-  }
-
-  static List<String> java(String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("--enable-native-access=ALL-UNNAMED");
-    return cmd;
-  }
-
   Result run(byte[] stdin, String... args) throws Exception {
-    List<String> cmd = java();
+    List<String> cmd = jvm();
     cmd.add("-jar");
     cmd.add(runner().toString());
     cmd.addAll(List.of(args));
@@ -84,7 +73,7 @@ class CliIT {
 
   /** {@code bin/alknet} of the checkout whose packaged application is under test. */
   static Path launcher() {
-    return runner().toAbsolutePath().getParent().getParent().getParent().resolve("bin/alknet");
+    return runner().getParent().getParent().getParent().resolve("bin/alknet");
   }
 
   /** A started {@code bin/alknet}: the process and where its stdout and stderr go. */
@@ -135,21 +124,6 @@ class CliIT {
     return start(launcher(), env, stdin, args).finish();
   }
 
-  static int freePort() throws IOException {
-    for (int i = 0; i < 20; i++) {
-      int p;
-      try (ServerSocket s = new ServerSocket(0)) {
-        p = s.getLocalPort();
-      }
-      try (DatagramSocket d = new DatagramSocket(p)) {
-        return p;
-      } catch (IOException busy) {
-        // try another
-      }
-    }
-    throw new IOException("no free port");
-  }
-
   @BeforeAll
   void startNode() throws Exception {
     data = tmp.resolve("node");
@@ -163,22 +137,23 @@ class CliIT {
     Files.createDirectories(data);
     Files.writeString(data.resolve("authorized_keys"), "scopes=\"call\" " + keygen.out());
 
-    List<String> cmd = java();
-    cmd.add("-Dquarkus.management.port=" + managementPort);
-    cmd.add("-Dalknet.endpoint.shutdown-grace=2s");
-    cmd.add("-Dalknet.dynamic.poll-interval=500ms");
-    cmd.addAll(List.of("-jar", runner().toString(), "serve", "--data-dir", data.toString()));
-    cmd.addAll(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1"));
     nodeLog = tmp.resolve("node.log");
     node =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(nodeLog.toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.readString(nodeLog).contains("alknet endpoint listening")) {
-      if (!node.isAlive() || System.nanoTime() > deadline) {
-        throw new AssertionError("node did not start:\n" + Files.readString(nodeLog));
-      }
-      Thread.sleep(100);
-    }
+        serve(
+            List.of(
+                "-Dquarkus.management.port=" + managementPort,
+                "-Dalknet.endpoint.shutdown-grace=2s",
+                "-Dalknet.dynamic.poll-interval=500ms"),
+            List.of(
+                "--data-dir",
+                data.toString(),
+                "--port",
+                String.valueOf(port),
+                "--bind",
+                "127.0.0.1"),
+            nodeLog,
+            LISTENING,
+            Duration.ofSeconds(60));
   }
 
   @AfterAll
@@ -374,24 +349,25 @@ class CliIT {
             .findFirst()
             .orElseThrow()
             .replaceAll(".*node certificate (SHA256:[^;]+);.*", "$1");
-    List<String> cmd = java();
-    cmd.add("-Dquarkus.management.port=0");
-    cmd.add("-Dalknet.call.imports.a.target=127.0.0.1:" + port);
-    cmd.add("-Dalknet.call.imports.a.fingerprint=" + fpA);
-    cmd.add("-Dalknet.call.imports.a.key-file=" + clientData.resolve("id_ed25519"));
-    cmd.addAll(List.of("-jar", runner().toString(), "serve", "--data-dir", dataB.toString()));
-    cmd.addAll(List.of("--port", String.valueOf(portB), "--bind", "127.0.0.1"));
     Path logB = tmp.resolve("node-b.log");
     Process b =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logB.toFile()).start();
+        serve(
+            List.of(
+                "-Dquarkus.management.port=0",
+                "-Dalknet.call.imports.a.target=127.0.0.1:" + port,
+                "-Dalknet.call.imports.a.fingerprint=" + fpA,
+                "-Dalknet.call.imports.a.key-file=" + clientData.resolve("id_ed25519")),
+            List.of(
+                "--data-dir",
+                dataB.toString(),
+                "--port",
+                String.valueOf(portB),
+                "--bind",
+                "127.0.0.1"),
+            logB,
+            LISTENING,
+            Duration.ofSeconds(60));
     try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!Files.readString(logB).contains("alknet endpoint listening")) {
-        if (!b.isAlive() || System.nanoTime() > deadline) {
-          throw new AssertionError("node B did not start:\n" + Files.readString(logB));
-        }
-        Thread.sleep(100);
-      }
       String dd = clientData.toString();
       // Through B: a/demo/echo is A's demo/echo.
       Result hop =
@@ -407,7 +383,7 @@ class CliIT {
       assertTrue(hop.out().contains("via b"), hop.out());
 
       // A long nested call through B, interrupted with Ctrl-C.
-      List<String> call = java();
+      List<String> call = jvm();
       call.addAll(
           List.of(
               "-jar",
@@ -1005,7 +981,7 @@ class CliIT {
   @Test
   void rebuiltJarNewArchiveMissingJarClearError() throws Exception {
     Path install = tmp.resolve("install");
-    Path real = runner().toAbsolutePath().getParent();
+    Path real = runner().getParent();
     Path app = install.resolve("target/quarkus-app");
     Files.createDirectories(install.resolve("bin"));
     Files.copy(

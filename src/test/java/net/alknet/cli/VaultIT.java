@@ -1,5 +1,6 @@
 package net.alknet.cli;
 
+import static net.alknet.testing.NodeProcesses.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,11 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import net.alknet.auth.Ed25519Keys;
 import net.alknet.endpoint.Certificates;
+import net.alknet.testing.NodeProcesses;
 import net.alknet.vault.Bip39;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,9 +42,9 @@ class VaultIT {
   }
 
   Result run(byte[] stdin, String... args) throws Exception {
-    List<String> cmd = CliIT.java();
+    List<String> cmd = jvm();
     cmd.add("-jar");
-    cmd.add(CliIT.runner().toString());
+    cmd.add(runner().toString());
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile(tmp, "out", ".txt");
     Path err = Files.createTempFile(tmp, "err", ".txt");
@@ -80,25 +83,17 @@ class VaultIT {
    */
   private String serve(Path data, Path passphrase, int port, Path log, List<String> props)
       throws Exception {
-    List<String> cmd = CliIT.java();
-    cmd.add("-Dquarkus.management.port=0");
-    cmd.addAll(props);
-    cmd.addAll(List.of("-jar", CliIT.runner().toString(), "serve"));
+    List<String> options = new ArrayList<>(List.of("-Dquarkus.management.port=0"));
+    options.addAll(props);
+    List<String> args = new ArrayList<>();
     if (passphrase != null) {
-      cmd.addAll(List.of("--vault", "--passphrase-file", passphrase.toString()));
+      args.addAll(List.of("--vault", "--passphrase-file", passphrase.toString()));
     }
-    cmd.addAll(List.of("--data-dir", data.toString()));
-    cmd.addAll(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1"));
+    args.addAll(List.of("--data-dir", data.toString()));
+    args.addAll(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1"));
     Process p =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        NodeProcesses.serve(options, args, log, "node certificate SHA256:", Duration.ofSeconds(60));
     nodes.add(p);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.readString(log).contains("node certificate SHA256:")) {
-      if (!p.isAlive() || System.nanoTime() > deadline) {
-        throw new AssertionError("node did not start:\n" + Files.readString(log));
-      }
-      Thread.sleep(100);
-    }
     // What anyone on the machine can see of the process: its arguments.
     outputs.add(
         new String(
@@ -279,8 +274,8 @@ class VaultIT {
     assertTrue(badPath.err().contains("hardened"), badPath.err());
 
     // Two nodes, two data dirs, one mnemonic: one node key.
-    int portA = CliIT.freePort();
-    int portB = CliIT.freePort();
+    int portA = freePort();
+    int portB = freePort();
     Path logA = tmp.resolve("a.log");
     Path logB = tmp.resolve("b.log");
     String fpA = serve(a, passA, portA, logA);
@@ -348,7 +343,7 @@ class VaultIT {
     nodes.get(0).destroy();
     assertTrue(nodes.get(0).waitFor(30, TimeUnit.SECONDS));
     assertFalse(Files.exists(a.resolve("tls")), "a vault node writes no TLS key");
-    assertEquals(fpA, serve(a, passA, CliIT.freePort(), tmp.resolve("a2.log")));
+    assertEquals(fpA, serve(a, passA, freePort(), tmp.resolve("a2.log")));
 
     // No secret anywhere: outputs of every command, node logs, process arguments.
     List<String> everything = new ArrayList<>(outputs);
@@ -391,7 +386,7 @@ class VaultIT {
     assertEquals(0, key.exit(), key.err());
     String apiKey = key.out().strip();
     outputs.remove(outputs.size() - 1); // that output is the one place the key is meant to appear
-    int remotePort = CliIT.freePort();
+    int remotePort = freePort();
     String remotePin = serve(remote, null, remotePort, tmp.resolve("remote.log"), List.of());
 
     // The importing node: a vault holding that key, and a client allowed to call it.
@@ -423,11 +418,11 @@ class VaultIT {
             "-Dalknet.call.imports.r.api-key-vault=remote-key");
 
     // A name the vault does not hold: serve refuses to start, saying which.
-    List<String> cmd = CliIT.java();
+    List<String> cmd = jvm();
     cmd.add("-Dquarkus.management.port=0");
     cmd.add("-Dalknet.call.imports.r.target=127.0.0.1:" + remotePort);
     cmd.add("-Dalknet.call.imports.r.api-key-vault=nope");
-    cmd.addAll(List.of("-jar", CliIT.runner().toString(), "serve", "--vault"));
+    cmd.addAll(List.of("-jar", runner().toString(), "serve", "--vault"));
     cmd.addAll(List.of("--passphrase-file", p, "--data-dir", local.toString(), "--port", "0"));
     Process refused = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String said = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -435,7 +430,7 @@ class VaultIT {
     assertEquals(1, refused.exitValue(), said);
     assertTrue(said.contains("no credential [nope]"), said);
 
-    int localPort = CliIT.freePort();
+    int localPort = freePort();
     Path localLog = tmp.resolve("local.log");
     serve(local, pass, localPort, localLog, imports);
     Result hop =

@@ -1,16 +1,16 @@
 package net.alknet.git;
 
+import static net.alknet.testing.NodeProcesses.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -47,43 +47,6 @@ class GitIT {
 
   /** One finished command: exit code and output (stdout and stderr together). */
   record Run(int exit, String out) {}
-
-  static Path runner() {
-    return Path.of(System.getProperty("alknet.runner", "target/quarkus-app/quarkus-run.jar"))
-        .toAbsolutePath();
-  }
-
-  static Path bin() {
-    return runner().getParent().getParent().getParent().resolve("bin");
-  }
-
-  static String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  static int freePort() throws IOException {
-    for (int i = 0; i < 20; i++) {
-      int p;
-      try (ServerSocket s = new ServerSocket(0)) {
-        p = s.getLocalPort();
-      }
-      try (DatagramSocket d = new DatagramSocket(p)) {
-        return p;
-      } catch (IOException busy) {
-        // try another
-      }
-    }
-    throw new IOException("no free port");
-  }
-
-  static boolean onPath(String cmd) {
-    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (Files.isExecutable(Path.of(d, cmd))) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   /** A client data directory with an Ed25519 key written by ssh-keygen; returns its public line. */
   String clientKey(Path dir) throws Exception {
@@ -141,23 +104,24 @@ class GitIT {
       assertEquals(0, r.exit(), r.out());
     }
     port = freePort();
-    List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED"));
-    cmd.add("-Xmx256m");
-    cmd.add("-Dquarkus.management.port=" + freePort());
-    cmd.add("-Dalknet.endpoint.shutdown-grace=2s");
-    cmd.add("-Dalknet.limits.idle-timeout=10s");
-    cmd.addAll(List.of("-jar", runner().toString(), "serve", "--data-dir", data.toString()));
-    cmd.addAll(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1"));
     nodeLog = tmp.resolve("node.log");
     node =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(nodeLog.toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (!Files.readString(nodeLog).contains("alknet endpoint listening")) {
-      if (!node.isAlive() || System.nanoTime() > deadline) {
-        throw new AssertionError("node did not start:\n" + Files.readString(nodeLog));
-      }
-      Thread.sleep(100);
-    }
+        serve(
+            List.of(
+                "-Xmx256m",
+                "-Dquarkus.management.port=" + freePort(),
+                "-Dalknet.endpoint.shutdown-grace=2s",
+                "-Dalknet.limits.idle-timeout=10s"),
+            List.of(
+                "--data-dir",
+                data.toString(),
+                "--port",
+                String.valueOf(port),
+                "--bind",
+                "127.0.0.1"),
+            nodeLog,
+            LISTENING,
+            Duration.ofSeconds(90));
   }
 
   @AfterAll

@@ -1,5 +1,6 @@
 package net.alknet.ssh;
 
+import static net.alknet.testing.NodeProcesses.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -8,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -64,30 +64,6 @@ class SshIT {
   Path sockets;
   java.nio.channels.ServerSocketChannel unixHttp;
   final List<Process> sshs = new ArrayList<>();
-
-  static Path runner() {
-    return Path.of(System.getProperty("alknet.runner", "target/quarkus-app/quarkus-run.jar"))
-        .toAbsolutePath();
-  }
-
-  static String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  static int freePort() throws IOException {
-    for (int i = 0; i < 20; i++) {
-      int p;
-      try (ServerSocket s = new ServerSocket(0)) {
-        p = s.getLocalPort();
-      }
-      try (DatagramSocket d = new DatagramSocket(p)) {
-        return p;
-      } catch (IOException busy) {
-        // try another
-      }
-    }
-    throw new IOException("no free port");
-  }
 
   static HttpServer http(String body) throws IOException {
     HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -148,26 +124,29 @@ class SshIT {
     managementPort = freePort();
     remotePort = freePort();
 
-    List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED"));
-    cmd.add("-Dquarkus.management.port=" + managementPort);
-    cmd.add("-Dalknet.endpoint.shutdown-grace=2s");
-    // A killed QUIC client sends nothing: keepalives find it in ~4 s instead of the idle timeout.
-    cmd.add("-Dalknet.ssh.client-alive-interval=1s");
-    cmd.add("-Dalknet.ssh.client-alive-count-max=3");
-    cmd.add("-Dalknet.ssh.forward.allow-destinations=127.0.0.1:" + allowed.getAddress().getPort());
-    cmd.add("-Dalknet.ssh.forward.allow-remote-ports=" + remotePort);
-    cmd.addAll(List.of("-jar", runner().toString(), "serve", "--data-dir", data.toString()));
-    cmd.addAll(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1"));
     nodeLog = tmp.resolve("node.log");
     node =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(nodeLog.toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.readString(nodeLog).contains("alknet endpoint listening")) {
-      if (!node.isAlive() || System.nanoTime() > deadline) {
-        throw new AssertionError("node did not start:\n" + Files.readString(nodeLog));
-      }
-      Thread.sleep(100);
-    }
+        serve(
+            List.of(
+                "-Dquarkus.management.port=" + managementPort,
+                "-Dalknet.endpoint.shutdown-grace=2s",
+                // A killed QUIC client sends nothing: keepalives find it in ~4 s instead of the
+                // idle timeout.
+                "-Dalknet.ssh.client-alive-interval=1s",
+                "-Dalknet.ssh.client-alive-count-max=3",
+                "-Dalknet.ssh.forward.allow-destinations=127.0.0.1:"
+                    + allowed.getAddress().getPort(),
+                "-Dalknet.ssh.forward.allow-remote-ports=" + remotePort),
+            List.of(
+                "--data-dir",
+                data.toString(),
+                "--port",
+                String.valueOf(port),
+                "--bind",
+                "127.0.0.1"),
+            nodeLog,
+            LISTENING,
+            Duration.ofSeconds(60));
   }
 
   @AfterAll
@@ -254,7 +233,7 @@ class SshIT {
     String bridge =
         String.join(
             " ",
-            runner().getParent().getParent().getParent().resolve("bin/alknet").toString(),
+            bin().resolve("alknet").toString(),
             "bridge",
             "--data-dir",
             clientData.toString(),
@@ -502,7 +481,7 @@ class SshIT {
         data.resolve("forwarding"), rules + "connect 127.0.0.1:" + teamPort + " scopes=team-db\n");
     Process reload =
         new ProcessBuilder(
-                java(), "-jar", runner().toString(), "reload", "--data-dir", data.toString())
+                javaBin(), "-jar", runner().toString(), "reload", "--data-dir", data.toString())
             .redirectErrorStream(true)
             .start();
     String said = new String(reload.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -569,7 +548,7 @@ class SshIT {
     Path execLog = tmp.resolve("exec-node.log");
     Process execNode =
         new ProcessBuilder(
-                java(),
+                javaBin(),
                 "--enable-native-access=ALL-UNNAMED",
                 "-Dquarkus.management.port=0",
                 "-Dalknet.ssh.exec=true",
@@ -635,7 +614,7 @@ class SshIT {
   void socksTunnelsThroughTheGatewayUnderThePolicy(String transport) throws Exception {
     int socksPort = freePort();
     Path log = tmp.resolve("socks-" + transport + ".log");
-    List<String> cmd = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED"));
+    List<String> cmd = jvm();
     cmd.add("-Dquarkus.management.port=0");
     cmd.addAll(List.of("-jar", runner().toString(), "socks", "--data-dir", clientData.toString()));
     cmd.addAll(List.of("--key", key.toString(), "--listen", "127.0.0.1:" + socksPort));
@@ -853,7 +832,7 @@ class SshIT {
                     Socket s = relay.accept();
                     Process bridge =
                         new ProcessBuilder(
-                                java(),
+                                javaBin(),
                                 "--enable-native-access=ALL-UNNAMED",
                                 "-jar",
                                 runner().toString(),
