@@ -80,6 +80,14 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
   }
 
   @Override
+  public boolean tryWrite(byte[] b, int off, int len) throws IOException {
+    if (channel.eventLoop().inEventLoop()) {
+      return false; // its writes complete on this very loop: never claim room here
+    }
+    return output.tryWrite(b, off, len);
+  }
+
+  @Override
   public InputStream input() {
     return input;
   }
@@ -101,6 +109,11 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
   }
 
   /** Written bytes not yet taken by the transport (for tests and metrics). */
+  /** The event loop of this stream's channel (tests). */
+  io.netty.channel.EventLoop eventLoop() {
+    return channel.eventLoop();
+  }
+
   long pendingWriteBytes() {
     synchronized (lock) {
       return inFlight;
@@ -371,56 +384,82 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
       while (len > 0) {
         awaitWritable();
         int n = Math.min(len, MAX_WRITE_CHUNK);
-        ByteBuf buf = channel.alloc().directBuffer(n);
-        buf.writeBytes(b, off, n);
-        connection.countOut(n);
-        synchronized (lock) {
-          inFlight += n;
-        }
-        ChannelPromise promise = channel.newPromise();
-        promise.addListener(
-            f -> {
-              synchronized (lock) {
-                inFlight -= n;
-                if (!f.isSuccess()) {
-                  fail(new IOException("write failed: stream closed"));
-                }
-                lock.notifyAll();
-              }
-            });
-        // Flush coalescing: the write runs on the event loop, and the last of a burst of queued
-        // writes flushes, so frames written by several threads at once share TLS records and
-        // QUIC packets, without delaying a lone write.
-        queuedWrites.incrementAndGet();
-        try {
-          channel
-              .eventLoop()
-              .execute(
-                  () -> {
-                    channel.write(buf, promise);
-                    if (queuedWrites.decrementAndGet() == 0) {
-                      channel.flush();
-                    }
-                  });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-          queuedWrites.decrementAndGet();
-          buf.release();
-          promise.tryFailure(e);
-        }
+        send(b, off, n);
         off += n;
         len -= n;
+      }
+    }
+
+    /** Non-blocking: writes all of it if the bytes in flight stay within the high watermark. */
+    boolean tryWrite(byte[] b, int off, int len) throws IOException {
+      java.util.Objects.checkFromIndexSize(off, len, b.length);
+      synchronized (lock) {
+        checkOpen();
+        if (inFlight + len > high || !channel.isWritable()) {
+          return false;
+        }
+      }
+      // Only the writer adds to inFlight, so the room seen above is still there for every chunk.
+      for (int done = 0; done < len; ) {
+        int n = Math.min(len - done, MAX_WRITE_CHUNK);
+        send(b, off + done, n);
+        done += n;
+      }
+      return true;
+    }
+
+    private void send(byte[] b, int off, int n) {
+      ByteBuf buf = channel.alloc().directBuffer(n);
+      buf.writeBytes(b, off, n);
+      connection.countOut(n);
+      synchronized (lock) {
+        inFlight += n;
+      }
+      ChannelPromise promise = channel.newPromise();
+      promise.addListener(
+          f -> {
+            synchronized (lock) {
+              inFlight -= n;
+              if (!f.isSuccess()) {
+                fail(new IOException("write failed: stream closed"));
+              }
+              lock.notifyAll();
+            }
+          });
+      // Flush coalescing: the write runs on the event loop, and the last of a burst of queued
+      // writes flushes, so frames written by several threads at once share TLS records and
+      // QUIC packets, without delaying a lone write.
+      queuedWrites.incrementAndGet();
+      try {
+        channel
+            .eventLoop()
+            .execute(
+                () -> {
+                  channel.write(buf, promise);
+                  if (queuedWrites.decrementAndGet() == 0) {
+                    channel.flush();
+                  }
+                });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        queuedWrites.decrementAndGet();
+        buf.release();
+        promise.tryFailure(e);
+      }
+    }
+
+    private void checkOpen() throws IOException {
+      if (outputClosed) {
+        throw new IOException("stream output closed");
+      }
+      if (failure != null || !channel.isActive()) {
+        throw new IOException(failure != null ? failure.getMessage() : "stream closed");
       }
     }
 
     private void awaitWritable() throws IOException {
       synchronized (lock) {
         while (true) {
-          if (outputClosed) {
-            throw new IOException("stream output closed");
-          }
-          if (failure != null || !channel.isActive()) {
-            throw new IOException(failure != null ? failure.getMessage() : "stream closed");
-          }
+          checkOpen();
           // Bytes handed to the channel but not yet taken by the transport. netty-quic's stream
           // channels ignore the write-buffer watermark, so this count is what bounds a writer.
           if (inFlight < high && channel.isWritable()) {

@@ -40,6 +40,18 @@ public interface Stream extends Closeable {
    */
   OutputStream output();
 
+  /**
+   * Writes all of {@code b[off..off+len)} if the transport takes it now without blocking, as {@code
+   * output().write} would; else writes nothing and returns false (then write through {@link
+   * #output()}, which waits for room). For a writer that must not block its thread, e.g. a shared
+   * pool thread, and would otherwise hand every chunk to a thread of its own.
+   *
+   * @throws java.io.IOException if the stream's output is closed or the stream failed
+   */
+  default boolean tryWrite(byte[] b, int off, int len) throws java.io.IOException {
+    return false;
+  }
+
   /** Abandons the stream in both directions (QUIC reset; for TLS/TCP, closes the connection). */
   void abort();
 

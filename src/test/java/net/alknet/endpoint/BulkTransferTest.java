@@ -122,4 +122,83 @@ class BulkTransferTest {
     c.close(CloseCode.NO_ERROR, "");
     writer.join(5000);
   }
+
+  /**
+   * {@link Stream#tryWrite} never blocks: to a peer that never reads it takes chunks until the
+   * stream's buffer is full, then refuses, with what is in flight still bounded.
+   */
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void tryWriteTakesWhatFitsThenRefuses(Transport transport) throws Exception {
+    nodes.start(new TestHandlers.NeverReads());
+    Connection c = nodes.connect("test/sink", transport);
+    NettyStream s = (NettyStream) c.openStream();
+    byte[] chunk = new byte[16 * 1024];
+    long taken = 0;
+    int refusals = 0;
+    for (int i = 0; i < 20_000 && refusals < 50; i++) {
+      if (s.tryWrite(chunk, 0, chunk.length)) {
+        taken += chunk.length;
+      } else {
+        refusals++;
+        Thread.sleep(2); // let the transport take what it can
+      }
+    }
+    org.junit.jupiter.api.Assertions.assertTrue(refusals >= 50, "never refused: " + taken);
+    org.junit.jupiter.api.Assertions.assertTrue(
+        taken < (64L << 20), "tryWrite was not held back: " + taken + " bytes");
+    long limit = EndpointLimits.DEFAULTS.streamBufferBytes();
+    org.junit.jupiter.api.Assertions.assertTrue(
+        s.pendingWriteBytes() <= limit, "pending write bytes " + s.pendingWriteBytes());
+    // On an event loop it never claims room (the write would complete on that same loop).
+    boolean onLoop = s.eventLoop().submit(() -> s.tryWrite(new byte[1], 0, 1)).get();
+    org.junit.jupiter.api.Assertions.assertFalse(onLoop);
+    s.close();
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IOException.class, () -> s.tryWrite(chunk, 0, 1), "a closed stream took a write");
+    c.close(CloseCode.NO_ERROR, "");
+  }
+
+  /** Bytes written by tryWrite and by blocking writes, interleaved, arrive in their order. */
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void tryWriteAndWriteInterleaveInOrder(Transport transport) throws Exception {
+    nodes.start(new TestHandlers.StreamingEcho("test/stream"));
+    byte[] data = new byte[4 * 1024 * 1024 + 5];
+    new Random(43).nextBytes(data);
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(60),
+        () -> {
+          Connection c = nodes.connect("test/stream", transport);
+          Stream s = c.openStream();
+          java.util.concurrent.atomic.AtomicInteger direct =
+              new java.util.concurrent.atomic.AtomicInteger();
+          Thread writer =
+              new Thread(
+                  () -> {
+                    Random sizes = new Random(44);
+                    try (OutputStream out = s.output()) {
+                      int off = 0;
+                      while (off < data.length) {
+                        int n = Math.min(1 + sizes.nextInt(40_000), data.length - off);
+                        if (s.tryWrite(data, off, n)) {
+                          direct.incrementAndGet();
+                        } else {
+                          out.write(data, off, n);
+                        }
+                        off += n;
+                      }
+                    } catch (IOException e) {
+                      throw new RuntimeException(e);
+                    }
+                  });
+          writer.start();
+          ByteArrayOutputStream got = new ByteArrayOutputStream();
+          s.input().transferTo(got);
+          writer.join();
+          assertArrayEquals(data, got.toByteArray());
+          org.junit.jupiter.api.Assertions.assertTrue(direct.get() > 0, "tryWrite never wrote");
+          c.close(CloseCode.NO_ERROR, "");
+        });
+  }
 }

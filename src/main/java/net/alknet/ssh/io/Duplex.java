@@ -1,5 +1,6 @@
 package net.alknet.ssh.io;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import net.alknet.endpoint.Stream;
@@ -20,6 +21,14 @@ public interface Duplex {
   /** Bytes to the peer; {@code close()} finishes this side after the bytes written so far. */
   OutputStream output();
 
+  /**
+   * Writes all of {@code b[off..off+len)} if that cannot block, else nothing (false); see {@link
+   * Stream#tryWrite}. Never true by default.
+   */
+  default boolean tryWrite(byte[] b, int off, int len) throws IOException {
+    return false;
+  }
+
   /** Finishes the output after the bytes written so far and stops reading. Idempotent. */
   void close();
 
@@ -37,6 +46,11 @@ public interface Duplex {
       @Override
       public OutputStream output() {
         return stream.output();
+      }
+
+      @Override
+      public boolean tryWrite(byte[] b, int off, int len) throws IOException {
+        return stream.tryWrite(b, off, len);
       }
 
       @Override

@@ -40,12 +40,13 @@ import org.jboss.logging.Logger;
  *       to {@link IoHandler#messageReceived} one at a time, as MINA's NIO2 transport does from its
  *       completion handlers. It always reads, whatever the output is doing, so replies to the peer
  *       never wait for the peer to read them first.
- *   <li>Output: {@link #writeBuffer} never blocks. It queues the buffer (uncopied: the {@link
- *       IoSession} contract keeps MINA's hands off it until the future is done) and the session's
- *       writer thread writes the queue in order to the duplex, blocking while the transport is
- *       full. A write future completes only once its bytes were handed to the transport; MINA's
- *       channel streams wait for that before sending their next chunk, so transport flow control
- *       reaches back to the forwarded sockets.
+ *   <li>Output: {@link #writeBuffer} never blocks. When nothing is queued and the transport has
+ *       room it writes on the caller's thread ({@link Duplex#tryWrite}: non-blocking); otherwise it
+ *       queues the buffer (uncopied: the {@link IoSession} contract keeps MINA's hands off it until
+ *       the future is done) and the session's writer thread writes the queue in order to the
+ *       duplex, blocking while the transport is full. A write future completes only once its bytes
+ *       were handed to the transport; MINA's channel streams wait for that before sending their
+ *       next chunk, so transport flow control reaches back to the forwarded sockets.
  * </ul>
  *
  * <p>Bounds: at most {@link Limits#maxQueuedBytes} of output may wait. More means the peer keeps
@@ -106,6 +107,7 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
   private final ArrayDeque<StreamWriteFuture> queue = new ArrayDeque<>();
   private long queuedBytes;
   private StreamWriteFuture finish;
+  private boolean writing; // a write to the duplex is under way (writer thread or direct)
   private boolean stopped;
   private boolean readSuspended;
 
@@ -330,6 +332,7 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
 
   private StreamWriteFuture enqueue(StreamWriteFuture write) {
     boolean overflow = false;
+    boolean direct = false;
     lock.lock();
     try {
       if (stopped || finish != null || isClosing()) {
@@ -338,6 +341,9 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
       }
       if (queuedBytes + write.length() > limits.maxQueuedBytes()) {
         overflow = true;
+      } else if (queue.isEmpty() && !writing) {
+        writing = true;
+        direct = true;
       } else {
         queue.addLast(write);
         queuedBytes += write.length();
@@ -345,6 +351,10 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
       }
     } finally {
       lock.unlock();
+    }
+    if (direct) {
+      writeDirect(write);
+      return write;
     }
     if (overflow) {
       LOG.warnf(
@@ -354,6 +364,51 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
       close(true);
     }
     return write;
+  }
+
+  /**
+   * Nothing queued and no write under way: writes on the caller's thread if the transport takes the
+   * bytes without blocking ({@link Duplex#tryWrite}), which spares the hand-off to the writer
+   * thread for most packets of a bulk transfer; else queues them for the writer as usual.
+   */
+  private void writeDirect(StreamWriteFuture write) {
+    boolean written;
+    try {
+      Buffer b = write.buffer();
+      written = duplex.tryWrite(b.array(), b.rpos(), b.available());
+    } catch (IOException e) {
+      lock.lock();
+      try {
+        writing = false;
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+      write.fail(e);
+      writeFailed(e);
+      return;
+    }
+    boolean closed = false;
+    lock.lock();
+    try {
+      writing = false;
+      if (!written) {
+        if (stopped) {
+          closed = true;
+        } else {
+          queue.addFirst(write); // anything queued meanwhile came after it
+          queuedBytes += write.length();
+        }
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    if (written) {
+      write.setWritten();
+    } else if (closed) {
+      write.fail(new WriteAbortedException("session closed", null));
+    }
   }
 
   private static final java.util.concurrent.atomic.AtomicInteger LIVE_WRITERS =
@@ -380,13 +435,14 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
         StreamWriteFuture next;
         lock.lock();
         try {
-          while (queue.isEmpty() && !stopped) {
+          while ((queue.isEmpty() || writing) && !stopped) {
             changed.await();
           }
           if (stopped) {
             return;
           }
           next = queue.peekFirst();
+          writing = true;
         } finally {
           lock.unlock();
         }
@@ -400,6 +456,7 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
         try {
           queue.pollFirst();
           queuedBytes -= next.length();
+          writing = false;
         } finally {
           lock.unlock();
         }
@@ -409,12 +466,16 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
     } catch (InterruptedException | InterruptedIOException e) {
       // Stopped by an immediate close.
     } catch (IOException e) {
-      if (!isClosing()) {
-        LOG.debugf("%s: writing failed: %s", this, e.getMessage());
-      }
-      duplex.abort();
-      close(true);
+      writeFailed(e);
     }
+  }
+
+  private void writeFailed(IOException e) {
+    if (!isClosing()) {
+      LOG.debugf("%s: writing failed: %s", this, e.getMessage());
+    }
+    duplex.abort();
+    close(true);
   }
 
   // -------------------------------------------------------------------------------------- closing

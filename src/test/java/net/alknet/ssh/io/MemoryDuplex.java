@@ -70,6 +70,18 @@ public final class MemoryDuplex implements Duplex {
       }
     }
 
+    /** All of it if it fits now, else nothing. */
+    synchronized boolean tryWrite(byte[] b, int off, int len) throws IOException {
+      if (broken != null || readerGone || finished) {
+        throw new IOException(broken != null ? broken : "pipe closed");
+      }
+      if (len > ring.length - count) {
+        return false;
+      }
+      write(b, off, len);
+      return true;
+    }
+
     synchronized void finish() {
       finished = true;
       notifyAll();
@@ -101,18 +113,44 @@ public final class MemoryDuplex implements Duplex {
   private final Pipe in;
   private final Pipe out;
   private final String name;
+  private final boolean nonBlockingWrites;
+  final java.util.concurrent.atomic.AtomicInteger triedWrites =
+      new java.util.concurrent.atomic.AtomicInteger();
+  final java.util.concurrent.atomic.AtomicInteger directWrites =
+      new java.util.concurrent.atomic.AtomicInteger();
 
-  private MemoryDuplex(Pipe in, Pipe out, String name) {
+  private MemoryDuplex(Pipe in, Pipe out, String name, boolean nonBlockingWrites) {
     this.in = in;
     this.out = out;
     this.name = name;
+    this.nonBlockingWrites = nonBlockingWrites;
   }
 
-  /** Two ends, each direction buffering at most {@code capacity} bytes. */
+  /**
+   * Two ends, each direction buffering at most {@code capacity} bytes; {@link #tryWrite} takes what
+   * fits (as an endpoint stream does).
+   */
   public static MemoryDuplex[] pair(int capacity) {
+    return pair(capacity, true);
+  }
+
+  /** As {@link #pair(int)}; {@code nonBlockingWrites} false: {@link #tryWrite} never writes. */
+  public static MemoryDuplex[] pair(int capacity, boolean nonBlockingWrites) {
     Pipe ab = new Pipe(capacity);
     Pipe ba = new Pipe(capacity);
-    return new MemoryDuplex[] {new MemoryDuplex(ba, ab, "a"), new MemoryDuplex(ab, ba, "b")};
+    return new MemoryDuplex[] {
+      new MemoryDuplex(ba, ab, "a", nonBlockingWrites), new MemoryDuplex(ab, ba, "b", true)
+    };
+  }
+
+  @Override
+  public boolean tryWrite(byte[] b, int off, int len) throws IOException {
+    triedWrites.incrementAndGet();
+    if (!nonBlockingWrites || !out.tryWrite(b, off, len)) {
+      return false;
+    }
+    directWrites.incrementAndGet();
+    return true;
   }
 
   @Override

@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -20,6 +22,8 @@ import org.apache.sshd.common.util.Readable;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The I/O adapter alone, with a recording {@link IoHandler} instead of MINA's SSH layer: write
@@ -61,7 +65,12 @@ class StreamIoSessionTest {
     }
   }
 
-  record Running(StreamIoAcceptor acceptor, Recorder handler, MemoryDuplex peer, Thread reader) {
+  record Running(
+      StreamIoAcceptor acceptor,
+      Recorder handler,
+      MemoryDuplex peer,
+      Thread reader,
+      MemoryDuplex transport) {
     IoSession session() throws InterruptedException {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (handler.session.get() == null && System.nanoTime() < deadline) {
@@ -72,9 +81,13 @@ class StreamIoSessionTest {
   }
 
   static Running serve(int pipeCapacity) {
+    return serve(pipeCapacity, true);
+  }
+
+  static Running serve(int pipeCapacity, boolean nonBlockingWrites) {
     Recorder handler = new Recorder();
     StreamIoAcceptor acceptor = new StreamIoAcceptor(handler, SMALL);
-    MemoryDuplex[] ends = MemoryDuplex.pair(pipeCapacity);
+    MemoryDuplex[] ends = MemoryDuplex.pair(pipeCapacity, nonBlockingWrites);
     Thread reader =
         new Thread(
             () -> {
@@ -85,7 +98,7 @@ class StreamIoSessionTest {
               }
             });
     reader.start();
-    return new Running(acceptor, handler, ends[1], reader);
+    return new Running(acceptor, handler, ends[1], reader, ends[0]);
   }
 
   static ByteArrayBuffer bytes(int n, int seed) {
@@ -175,6 +188,73 @@ class StreamIoSessionTest {
     s.close(false);
     byte[] got = r.peer().input().readAllBytes(); // up to the FIN
     assertArrayEquals(expected, got);
+    r.reader().join(5000);
+    assertFalse(r.reader().isAlive());
+  }
+
+  @ParameterizedTest(name = "tryWrite {0}")
+  @ValueSource(booleans = {true, false})
+  void bytesLeaveInTheOrderOfTheWritesWhetherWrittenDirectlyOrQueued(boolean nonBlocking)
+      throws Exception {
+    Running r = serve(6 * 1024, nonBlocking);
+    IoSession s = r.session();
+    r.peer().output().write(1);
+    java.util.Random random = new java.util.Random(5);
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    List<IoWriteFuture> futures = new ArrayList<>();
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    Thread peerReader =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[3000];
+              java.util.Random pace = new java.util.Random(6);
+              try {
+                int n;
+                while ((n = r.peer().input().read(buf, 0, 1 + pace.nextInt(buf.length))) > 0) {
+                  got.write(buf, 0, n);
+                  if (pace.nextInt(8) == 0) {
+                    Thread.sleep(1); // now and then a slow reader: writes must queue
+                  }
+                }
+              } catch (Exception e) {
+                // the end
+              }
+            });
+    peerReader.start();
+    for (int i = 0; i < 2000; i++) {
+      ByteArrayBuffer b = bytes(1 + random.nextInt(2500), i);
+      expected.writeBytes(b.getCompactData());
+      futures.add(s.writeBuffer(b));
+      if (i % 10 == 0) {
+        // Let the queue drain so that later writes find it empty again.
+        futures.get(i).verify(10_000);
+      }
+    }
+    for (IoWriteFuture f : futures) {
+      assertTrue(f.verify(10_000).isWritten());
+    }
+    s.close(false);
+    peerReader.join(10_000);
+    assertArrayEquals(expected.toByteArray(), got.toByteArray());
+    int direct = r.transport().directWrites.get();
+    if (nonBlocking) {
+      assertTrue(direct > 0, "no write went straight to the transport");
+      assertTrue(direct < futures.size(), "no write was queued: the test did not fill the pipe");
+    } else {
+      assertEquals(0, direct);
+    }
+  }
+
+  @Test
+  void aFailingDirectWriteClosesTheSessionAndFailsThatWrite() throws Exception {
+    Running r = serve(64 * 1024);
+    IoSession s = r.session();
+    r.peer().output().write(1);
+    r.transport().abort(); // the transport breaks under the session
+    IoWriteFuture f = s.writeBuffer(bytes(100, 9));
+    assertTrue(f.await(5, TimeUnit.SECONDS));
+    assertTrue(f.isDone() && !f.isWritten(), "a write to a broken transport succeeded");
+    assertTrue(r.handler().closed.await(5, TimeUnit.SECONDS));
     r.reader().join(5000);
     assertFalse(r.reader().isAlive());
   }
