@@ -19,7 +19,8 @@ import java.util.List;
  * exactly the signed ones. Everything after (push options, the pack) passes through untouched.
  * Anything else passes through unchanged and counts as unsigned.
  *
- * <p>Limits: pkt-lines as git allows them, a certificate of at most {@value #MAX_CERT} bytes. Not
+ * <p>Limits: pkt-lines as git allows them, a certificate of at most {@value #MAX_CERT} bytes on the
+ * wire (pkt-line headers included, so a stream of empty lines cannot grow it without bound). Not
  * thread-safe: one ReceivePack reads it.
  */
 final class PushCertFilter extends FilterInputStream {
@@ -117,7 +118,7 @@ final class PushCertFilter extends FilterInputStream {
       if (line.equals("push-cert-end\n")) {
         break;
       }
-      total += p.length;
+      total += p.length + 4; // the length header too: empty lines are not free
       if (total > MAX_CERT) {
         throw bad("push certificate too large (max " + MAX_CERT + " bytes)");
       }

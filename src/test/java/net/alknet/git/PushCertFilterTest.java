@@ -140,6 +140,16 @@ class PushCertFilterTest {
       out.writeBytes(pkt("x".repeat(60000) + "\n"));
     }
     assertTrue(broken(out.toByteArray()).contains("too large"));
+    // Empty pkt-lines ("0004") carry no payload but still cost a list entry each: they count
+    // toward the limit too, so a stream of them ends with the same error, not with the heap.
+    ByteArrayOutputStream empties = new ByteArrayOutputStream();
+    empties.writeBytes(pkt("push-cert\0caps\n"));
+    for (int i = 0; i <= PushCertFilter.MAX_CERT / 4; i++) {
+      empties.writeBytes("0004".getBytes());
+    }
+    empties.writeBytes(pkt("push-cert-end\n"));
+    empties.writeBytes("0000".getBytes());
+    assertTrue(broken(empties.toByteArray()).contains("too large"));
   }
 
   static String broken(byte[] in) {
