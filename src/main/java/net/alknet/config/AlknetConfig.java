@@ -73,6 +73,24 @@ public interface AlknetConfig {
     @WithDefault("true")
     boolean sha1CollisionDetection();
 
+    /**
+     * Largest object a push may bring (each object's size is checked, from its header, before JGit
+     * allocates for it): a push with a larger object is refused with {@code Object too large}. As
+     * GitHub's limit. {@code 0} for no limit. Default {@code 100M}.
+     */
+    @WithDefault("100M")
+    MemorySize maxObjectSize();
+
+    /**
+     * Most objects a pushed pack may declare in its header (JGit allocates for that many before the
+     * first object arrives). Default {@code 10000000}.
+     */
+    @WithDefault("10000000")
+    long maxPackObjects();
+
+    /** Largest pack a push may send (git's {@code receive.maxInputSize}). Unset: no limit. */
+    Optional<MemorySize> maxPackSize();
+
     /** JGit's process-wide pack cache. */
     Storage storage();
 

@@ -62,8 +62,32 @@ public final class GitEngine {
    *
    * @param root the directory repositories live in ({@code <data-dir>/git})
    * @param packMemoryLimit bytes of delta-search window memory per pack-generation thread
+   * @param maxObjectSize largest object a push may bring, in bytes (JGit checks each object's
+   *     declared size before it allocates for it); 0 for no limit
+   * @param maxPackObjects most objects a pushed pack may declare in its header
+   * @param maxPackSize largest pack a push may send, in bytes; 0 for no limit
    */
-  public record Settings(Path root, long packMemoryLimit) {}
+  public record Settings(
+      Path root, long packMemoryLimit, long maxObjectSize, long maxPackObjects, long maxPackSize) {
+
+    /** The defaults: objects up to 100 MiB, packs of up to 10 million objects, any pack size. */
+    public static final long DEFAULT_MAX_OBJECT_SIZE = 100L << 20;
+
+    public static final long DEFAULT_MAX_PACK_OBJECTS = 10_000_000L;
+
+    public Settings {
+      if (maxObjectSize < 0 || maxPackSize < 0 || maxPackObjects < 1) {
+        throw new IllegalArgumentException(
+            "alknet.git.max-object-size and max-pack-size must not be negative, max-pack-objects"
+                + " must be positive");
+      }
+    }
+
+    /** With the default push limits. */
+    public Settings(Path root, long packMemoryLimit) {
+      this(root, packMemoryLimit, DEFAULT_MAX_OBJECT_SIZE, DEFAULT_MAX_PACK_OBJECTS, 0);
+    }
+  }
 
   /** Told about every push that updated at least one ref; e.g. {@link GitMaintenance#pushed}. */
   @FunctionalInterface
@@ -288,7 +312,7 @@ public final class GitEngine {
       up.setExtraParameters(request.parameters());
     }
     try {
-      up.upload(in, out, null);
+      up.upload(PktGuard.fetch(in), out, null);
     } catch (InterruptedIOException e) {
       LOG.debugf("[%s] upload-pack interrupted: %s", connectionId, e.toString());
     } catch (IOException | RuntimeException e) {
@@ -322,6 +346,13 @@ public final class GitEngine {
     rp.setAllowNonFastForwards(!rule.denyNonFastForward());
     rp.setAllowDeletes(!rule.denyDeletes());
     rp.setRefLogIdent(new PersonIdent(who.displayName(), who.id()));
+    // Sizes JGit would otherwise trust from the pack before the data arrives (PktGuard).
+    if (settings.maxObjectSize() > 0) {
+      rp.setMaxObjectSizeLimit(settings.maxObjectSize());
+    }
+    if (settings.maxPackSize() > 0) {
+      rp.setMaxPackSizeLimit(settings.maxPackSize());
+    }
     InputStream source = in;
     if (rule.requireSignedPush()) {
       source = PushCertificates.require(rp, in, who, connectionId);
@@ -354,7 +385,7 @@ public final class GitEngine {
           }
         });
     try {
-      rp.receive(source, out, null);
+      rp.receive(PktGuard.push(source, settings.maxPackObjects()), out, null);
     } catch (InterruptedIOException e) {
       LOG.infof("[%s] push to '%s' interrupted; no ref changed", connectionId, name);
     } catch (IOException | RuntimeException e) {

@@ -137,7 +137,10 @@ public class GitHandler implements ProtocolHandler {
       GitEngine.Settings settings =
           new GitEngine.Settings(
               dir.resolve("git").toAbsolutePath().normalize(),
-              config.packMemoryLimit().asLongValue());
+              config.packMemoryLimit().asLongValue(),
+              config.maxObjectSize().asLongValue(),
+              config.maxPackObjects(),
+              config.maxPackSize().map(m -> m.asLongValue()).orElse(0L));
       // A request in the shutdown grace period gets an engine whose pushes start no maintenance:
       // nothing would stop its threads.
       GitMaintenance maintenance =

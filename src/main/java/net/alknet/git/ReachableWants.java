@@ -1,10 +1,8 @@
 package net.alknet.git;
 
 import java.io.IOException;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.eclipse.jgit.errors.MissingObjectException;
 import org.eclipse.jgit.errors.PackProtocolException;
 import org.eclipse.jgit.lib.ObjectId;
@@ -55,7 +53,12 @@ final class ReachableWants implements UploadPack.RequestValidator {
   /** The first of {@code wants} that no ref in {@code refs} reaches, or null if all are reached. */
   static ObjectId firstUnreachable(ObjectReader reader, Iterable<Ref> refs, List<ObjectId> wants)
       throws IOException {
-    Set<ObjectId> remaining = new HashSet<>(wants);
+    // Peer-chosen ids: kept in keyed sets (IdSet), not in hash tables of their own hash codes.
+    IdSet wanted = new IdSet(wants.size());
+    for (ObjectId w : wants) {
+      wanted.add(w);
+    }
+    IdSet found = new IdSet(wants.size());
     try (ObjectWalk walk = new ObjectWalk(reader)) {
       walk.setRetainBody(false);
       for (Ref ref : refs) {
@@ -63,7 +66,9 @@ final class ReachableWants implements UploadPack.RequestValidator {
         if (id == null) {
           continue;
         }
-        remaining.remove(id);
+        if (wanted.contains(id)) {
+          found.add(id);
+        }
         try {
           walk.markStart(walk.parseAny(id));
         } catch (MissingObjectException e) {
@@ -71,13 +76,22 @@ final class ReachableWants implements UploadPack.RequestValidator {
         }
       }
       RevObject o;
-      while (!remaining.isEmpty() && (o = walk.next()) != null) {
-        remaining.remove(o);
+      while (found.size() < wanted.size() && (o = walk.next()) != null) {
+        if (wanted.contains(o)) {
+          found.add(o);
+        }
       }
-      while (!remaining.isEmpty() && (o = walk.nextObject()) != null) {
-        remaining.remove(o);
+      while (found.size() < wanted.size() && (o = walk.nextObject()) != null) {
+        if (wanted.contains(o)) {
+          found.add(o);
+        }
       }
     }
-    return remaining.isEmpty() ? null : remaining.iterator().next();
+    for (ObjectId w : wants) {
+      if (!found.contains(w)) {
+        return w;
+      }
+    }
+    return null;
   }
 }

@@ -317,6 +317,80 @@ class GitEngineTest {
   }
 
   /**
+   * JGit allocates for the object count a pack declares before any object arrives: a count past
+   * alknet.git.max-pack-objects is refused at the header, with an unpack error, and no ref moves.
+   */
+  @Test
+  void aPackDeclaringTooManyObjectsIsRefusedAtItsHeader() throws Exception {
+    Git a = newWorkTree("a");
+    RevCommit c1 = commit(a, "f", "1");
+    push(a, url("r"), "refs/heads/main");
+    RevCommit c2 = commit(a, "f", "2");
+    byte[] header = {'P', 'A', 'C', 'K', 0, 0, 0, 2, 0x05, (byte) 0xf5, (byte) 0xe1, 0x00};
+    String report;
+    try (Socket s = rawPush("/r", c1, c2, header)) {
+      // No shutdownOutput: the node must answer while the client still holds the pack open.
+      report = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertTrue(report.contains("unpack error"), report);
+    assertTrue(report.contains("pack of 100000000 objects refused"), report);
+    try (Repository bare = new FileRepository(root.resolve("r.git").toFile())) {
+      assertEquals(c1, bare.resolve("refs/heads/main"));
+    }
+  }
+
+  /** An object larger than alknet.git.max-object-size is refused before it is read. */
+  @Test
+  void anObjectOverTheSizeLimitIsRefused() throws Exception {
+    server.close();
+    engine =
+        new GitEngine(new GitEngine.Settings(root, 16L << 20, 4096, 1000, 0), access::get, denials);
+    server = new GitTestServer(engine, who::get, served::release);
+    Git a = newWorkTree("a");
+    RevCommit first = commit(a, "small", "fits");
+    assertEquals(RemoteRefUpdate.Status.OK, push(a, url("r"), "refs/heads/main"));
+    byte[] big = new byte[10_000];
+    new java.util.Random(1).nextBytes(big); // does not deflate below the limit either
+    commit(a, "big", java.util.Base64.getEncoder().encodeToString(big));
+    Exception e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            org.eclipse.jgit.api.errors.TooLargeObjectInPackException.class,
+            () -> push(a, url("r"), "refs/heads/main"));
+    assertTrue(e.getMessage().contains("Max object size limit is 4,096 bytes"), e.getMessage());
+    try (Repository bare = new FileRepository(root.resolve("r.git").toFile())) {
+      assertEquals(first, bare.resolve("refs/heads/main"));
+    }
+  }
+
+  /**
+   * Wants whose ids share the 4 bytes Java hashes them by would make JGit's want set quadratic:
+   * past a handful the request ends with a clear ERR.
+   */
+  @Test
+  void wantsWithCollidingIdsEndTheFetchWithAClearError() throws Exception {
+    Git a = newWorkTree("a");
+    commit(a, "f", "1");
+    push(a, url("r"), "refs/heads/main");
+    String reply;
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      OutputStream out = s.getOutputStream();
+      out.write(new GitRequest(Service.UPLOAD_PACK, "/r", Optional.empty(), List.of()).encode());
+      out.flush();
+      skipAdvertisement(s.getInputStream());
+      for (int i = 0; i < 50; i++) {
+        String id = String.format("%08x", i) + "deadbeef" + "0".repeat(24);
+        String caps = i == 0 ? " multi_ack_detailed side-band-64k ofs-delta" : "";
+        out.write(PktLine.of(("want " + id + caps + "\n").getBytes(StandardCharsets.US_ASCII)));
+      }
+      out.write("0000".getBytes(StandardCharsets.US_ASCII));
+      out.write(PktLine.of("done\n".getBytes(StandardCharsets.US_ASCII)));
+      out.flush();
+      reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertTrue(reply.contains("ERR too many wanted objects whose ids collide"), reply);
+  }
+
+  /**
    * Pushes {@code pack} by hand, moving refs/heads/main from {@code from} to {@code to} with
    * report-status; returns the open connection, the node's answer still to be read.
    */

@@ -68,6 +68,21 @@ class GitStorageTest {
       }
 
       @Override
+      public MemorySize maxObjectSize() {
+        return size(100 * MIB);
+      }
+
+      @Override
+      public long maxPackObjects() {
+        return 10_000_000;
+      }
+
+      @Override
+      public Optional<MemorySize> maxPackSize() {
+        return Optional.empty();
+      }
+
+      @Override
       public Storage storage() {
         return storage;
       }
