@@ -207,6 +207,15 @@ public interface AlknetConfig {
     int clientAliveCountMax();
 
     /**
+     * Channels one SSH session may have open at once (sessions, forwards of every kind); one more
+     * is refused with {@code SSH_OPEN_RESOURCE_SHORTAGE}. OpenSSH's {@code MaxSessions} is 10 for
+     * session channels alone; {@code ssh -D} behind a browser opens dozens of forwards. Default
+     * {@code 128}.
+     */
+    @WithDefault("128")
+    int maxChannels();
+
+    /**
      * Run {@code exec} and {@code shell} requests as the node's own OS account, for identities
      * holding {@code ssh:shell}. Default {@code false}: refused for everyone.
      */

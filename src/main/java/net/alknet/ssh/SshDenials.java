@@ -23,7 +23,8 @@ final class SshDenials {
     AGENT("agent"),
     X11("x11"),
     EXEC("exec"),
-    SHELL("shell");
+    SHELL("shell"),
+    CHANNEL("channel");
 
     final String tag;
 

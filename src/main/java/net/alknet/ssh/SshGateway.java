@@ -60,8 +60,13 @@ public final class SshGateway implements AutoCloseable {
       Duration clientAliveInterval,
       int clientAliveCountMax,
       StreamIoSession.Limits limits,
-      int nominalPort) {
+      int nominalPort,
+      int maxChannels) {
     public Settings {
+      if (maxChannels < 1) {
+        throw new IllegalArgumentException(
+            "alknet.ssh.max-channels must be at least 1, not " + maxChannels);
+      }
       Objects.requireNonNull(clientAliveInterval, "clientAliveInterval");
       Objects.requireNonNull(hostKey, "hostKey");
       Objects.requireNonNull(policy, "policy");
@@ -114,7 +119,15 @@ public final class SshGateway implements AutoCloseable {
         new ArrayList<>(ServerBuilder.DEFAULT_GLOBAL_REQUEST_HANDLERS);
     global.add(unix.requestHandler());
     builder.channelFactories(channels).globalRequestHandlers(global);
+
     SshServer server = builder.build();
+    // MINA allows Integer.MAX_VALUE channels per session: any authenticated key could open
+    // channels (each with its buffers, a forward's socket or a Unix forward's threads) until the
+    // node runs out.
+    server.setServiceFactories(
+        List.of(
+            org.apache.sshd.server.session.ServerUserAuthServiceFactory.INSTANCE,
+            new ChannelLimit(settings.maxChannels(), denials)));
     server.setIoServiceFactoryFactory(StreamIoServiceFactoryFactory.forServer(settings.limits()));
     try {
       server.setKeyPairProvider(KeyPairProvider.wrap(MinaKeys.toMina(settings.hostKey())));

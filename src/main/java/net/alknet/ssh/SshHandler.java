@@ -141,7 +141,8 @@ public class SshHandler implements ProtocolHandler {
             ssh.clientAliveInterval(),
             ssh.clientAliveCountMax(),
             StreamIoSession.Limits.DEFAULTS,
-            config.endpoint().port());
+            config.endpoint().port(),
+            ssh.maxChannels());
     gateway = new Gateway(dir, SshGateway.start(settings, denials));
     LOG.infof("ssh gateway ready: forwarding %s; exec %s", policy, ssh.exec() ? "on" : "off");
     return gateway.server();

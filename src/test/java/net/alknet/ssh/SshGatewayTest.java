@@ -84,6 +84,8 @@ class SshGatewayTest {
   /** Keepalive interval of the gateway under test (two unanswered ones close a session). */
   static final Duration ALIVE = Duration.ofMillis(200);
 
+  static final int MAX_CHANNELS = 4;
+
   SshGateway gateway;
   SshClient client;
   ServerSocket echo;
@@ -138,7 +140,15 @@ class SshGatewayTest {
     gateway =
         SshGateway.start(
             new SshGateway.Settings(
-                HOST, policy, false, WAIT, ALIVE, 2, StreamIoSession.Limits.DEFAULTS, 22),
+                HOST,
+                policy,
+                false,
+                WAIT,
+                ALIVE,
+                2,
+                StreamIoSession.Limits.DEFAULTS,
+                22,
+                MAX_CHANNELS),
             new SshDenials(meters));
     client = SshClient.setUpDefaultClient();
     client.setIoServiceFactoryFactory(
@@ -595,6 +605,52 @@ class SshGatewayTest {
     assertEquals(2.0, denied("local-forward"));
     b.close(true);
     second.awaitEnd();
+  }
+
+  /** Channels past alknet.ssh.max-channels are refused; closing one makes room again. */
+  @Test
+  void channelsPastTheLimitAreRefused() throws Exception {
+    Served served = serve();
+    ClientSession s = connect(served, ALICE);
+    s.auth().verify(WAIT);
+    List<ChannelDirectTcpip> open = new java.util.ArrayList<>();
+    for (int i = 0; i < MAX_CHANNELS; i++) {
+      ChannelDirectTcpip ch =
+          s.createDirectTcpipChannel(
+              new SshdSocketAddress("127.0.0.1", 40000 + i),
+              new SshdSocketAddress("127.0.0.1", echo.getLocalPort()));
+      ch.open().verify(WAIT);
+      open.add(ch);
+    }
+    ChannelDirectTcpip extra =
+        s.createDirectTcpipChannel(
+            new SshdSocketAddress("127.0.0.1", 40100),
+            new SshdSocketAddress("127.0.0.1", echo.getLocalPort()));
+    SshException refused = assertThrows(SshException.class, () -> extra.open().verify(WAIT));
+    assertTrue(
+        String.valueOf(refused.getMessage()).contains("too many channels open (at most 4)"),
+        refused.toString());
+    assertEquals(1.0, denied("channel"));
+    assertTrue(s.isOpen(), "the session ended with the refused channel");
+    // The session lives on, and a closed channel's slot is free again.
+    open.get(0).close(false).await(WAIT);
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    ChannelDirectTcpip again = null;
+    while (again == null && System.nanoTime() < deadline) {
+      ChannelDirectTcpip ch =
+          s.createDirectTcpipChannel(
+              new SshdSocketAddress("127.0.0.1", 40200),
+              new SshdSocketAddress("127.0.0.1", echo.getLocalPort()));
+      try {
+        ch.open().verify(WAIT);
+        again = ch;
+      } catch (SshException stillFull) {
+        Thread.sleep(20); // the server may see the close a moment later
+      }
+    }
+    assertTrue(again != null, "no channel could be opened after one closed");
+    s.close(true);
+    served.awaitEnd();
   }
 
   @Test
