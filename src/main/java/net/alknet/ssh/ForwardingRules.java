@@ -366,6 +366,12 @@ public final class ForwardingRules {
           return "is not normalized (empty, . or .. segment)";
         }
       }
+      try {
+        Path.of(path);
+      } catch (java.nio.file.InvalidPathException e) {
+        // e.g. non-ASCII under a node started with LANG=C: the JVM cannot name such a file.
+        return "cannot be a file name on this node (" + e.getReason() + ")";
+      }
       return null;
     }
 

@@ -186,6 +186,12 @@ class ForwardingRulesTest {
     assertFalse(p.connectUnix(team, "/run/app//api.sock").allowed());
     assertFalse(p.connectUnix(team, "run/app/api.sock").allowed());
     assertFalse(p.connectUnix(team, "/run/app/a\u0000.sock").allowed());
+    // A name the JVM cannot turn into a file name (here an unpaired surrogate; non-ASCII under
+    // LANG=C) is refused, not thrown out of the policy (which ended the session).
+    var unnameable = p.connectUnix(team, "/run/app/\ud800.sock");
+    assertFalse(unnameable.allowed());
+    assertTrue(unnameable.reason().contains("cannot be a file name"), unnameable.reason());
+    assertFalse(p.listenUnix(team, "/run/app/\ud800.sock").allowed());
     assertFalse(p.connectUnix(team, "/run/app/" + "x".repeat(200) + ".sock").allowed());
     assertFalse(p.connectUnix(ops, "/run/app/api.sock").allowed());
     assertFalse(p.listenUnix(team, "/run/app/api.sock").allowed(), "connect-unix is not listen");
