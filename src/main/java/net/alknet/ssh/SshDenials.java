@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.session.Session;
 import org.jboss.logging.Logger;
 
@@ -34,6 +36,16 @@ final class SshDenials {
   }
 
   static final String METER = "alknet.ssh.denied";
+
+  /**
+   * Refusals logged one by one per session; past them, one line at every power of ten. A client may
+   * ask for refused things as fast as it can send (a channel open is a few bytes): the log is not a
+   * place it may fill.
+   */
+  static final int LOGGED_PER_SESSION = 10;
+
+  private static final AttributeRepository.AttributeKey<AtomicLong> DENIED =
+      new AttributeRepository.AttributeKey<>();
   private static final Logger LOG = Logger.getLogger(SshDenials.class);
 
   private final MeterRegistry meters;
@@ -51,9 +63,27 @@ final class SshDenials {
    */
   void deny(Session session, Kind kind, String what, String who, String reason) {
     counters.computeIfAbsent(kind, k -> meters.counter(METER, "kind", k.tag)).increment();
-    LOG.infof(
-        "[%s] ssh %s %s denied for %s: %s",
-        SshPeer.connectionId(session), kind.tag, sanitize(what), who, reason);
+    long n =
+        session == null
+            ? 1
+            : session.computeAttributeIfAbsent(DENIED, k -> new AtomicLong()).incrementAndGet();
+    if (n <= LOGGED_PER_SESSION) {
+      LOG.infof(
+          "[%s] ssh %s %s denied for %s: %s",
+          SshPeer.connectionId(session), kind.tag, sanitize(what), who, reason);
+    } else if (isPowerOfTen(n)) {
+      LOG.infof(
+          "[%s] ssh: %d requests of this session denied so far (for %s); past the first %d they"
+              + " are counted, not logged one by one",
+          SshPeer.connectionId(session), n, who, LOGGED_PER_SESSION);
+    }
+  }
+
+  private static boolean isPowerOfTen(long n) {
+    while (n >= 10 && n % 10 == 0) {
+      n /= 10;
+    }
+    return n == 1;
   }
 
   /** Peer-chosen text for a log line: at most 200 characters, control characters masked. */

@@ -632,6 +632,37 @@ class SshGatewayTest {
         refused.toString());
     assertEquals(1.0, denied("channel"));
     assertTrue(s.isOpen(), "the session ended with the refused channel");
+    // Refusals as fast as the client can ask: all counted, only the first few logged.
+    java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            lines.add(String.valueOf(r.getMessage()));
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger(SshDenials.class.getName());
+    log.addHandler(capture);
+    try {
+      for (int i = 0; i < 24; i++) {
+        ChannelDirectTcpip more =
+            s.createDirectTcpipChannel(
+                new SshdSocketAddress("127.0.0.1", 40300 + i),
+                new SshdSocketAddress("127.0.0.1", echo.getLocalPort()));
+        assertThrows(SshException.class, () -> more.open().verify(WAIT));
+      }
+    } finally {
+      log.removeHandler(capture);
+    }
+    assertEquals(25.0, denied("channel"));
+    long logged = lines.stream().filter(l -> l.contains("denied for")).count();
+    assertEquals(SshDenials.LOGGED_PER_SESSION - 1, logged, String.join("\n", lines));
     // The session lives on, and a closed channel's slot is free again.
     open.get(0).close(false).await(WAIT);
     long deadline = System.nanoTime() + WAIT.toNanos();
