@@ -91,6 +91,13 @@ public interface AlknetConfig {
     /** Largest pack a push may send (git's {@code receive.maxInputSize}). Unset: no limit. */
     Optional<MemorySize> maxPackSize();
 
+    /**
+     * Time a client has, once connected, to send its first message (git daemon's {@code
+     * --init-timeout}); a late one gets an error and the connection is closed. Default {@code 10s}.
+     */
+    @WithDefault("10s")
+    Duration requestTimeout();
+
     /** JGit's process-wide pack cache. */
     Storage storage();
 

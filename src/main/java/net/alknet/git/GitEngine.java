@@ -66,14 +66,24 @@ public final class GitEngine {
    *     declared size before it allocates for it); 0 for no limit
    * @param maxPackObjects most objects a pushed pack may declare in its header
    * @param maxPackSize largest pack a push may send, in bytes; 0 for no limit
+   * @param requestTimeout time a client has to send its first message (git daemon's {@code
+   *     --init-timeout}); past it the connection gets an ERR and is closed
    */
   public record Settings(
-      Path root, long packMemoryLimit, long maxObjectSize, long maxPackObjects, long maxPackSize) {
+      Path root,
+      long packMemoryLimit,
+      long maxObjectSize,
+      long maxPackObjects,
+      long maxPackSize,
+      java.time.Duration requestTimeout) {
 
     /** The defaults: objects up to 100 MiB, packs of up to 10 million objects, any pack size. */
     public static final long DEFAULT_MAX_OBJECT_SIZE = 100L << 20;
 
     public static final long DEFAULT_MAX_PACK_OBJECTS = 10_000_000L;
+
+    public static final java.time.Duration DEFAULT_REQUEST_TIMEOUT =
+        java.time.Duration.ofSeconds(10);
 
     public Settings {
       if (maxObjectSize < 0 || maxPackSize < 0 || maxPackObjects < 1) {
@@ -81,11 +91,21 @@ public final class GitEngine {
             "alknet.git.max-object-size and max-pack-size must not be negative, max-pack-objects"
                 + " must be positive");
       }
+      if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
+        throw new IllegalArgumentException(
+            "alknet.git.request-timeout must be positive, not " + requestTimeout);
+      }
     }
 
-    /** With the default push limits. */
+    /** With the default limits. */
     public Settings(Path root, long packMemoryLimit) {
-      this(root, packMemoryLimit, DEFAULT_MAX_OBJECT_SIZE, DEFAULT_MAX_PACK_OBJECTS, 0);
+      this(
+          root,
+          packMemoryLimit,
+          DEFAULT_MAX_OBJECT_SIZE,
+          DEFAULT_MAX_PACK_OBJECTS,
+          0,
+          DEFAULT_REQUEST_TIMEOUT);
     }
   }
 
@@ -142,7 +162,10 @@ public final class GitEngine {
     GitAccess.Rule rule;
     Repository repo;
     try {
-      request = GitRequest.read(in);
+      request = readRequest(in, out, connectionId);
+      if (request == null) {
+        return;
+      }
       name = RepoName.parse(request.path());
       rule =
           access
@@ -165,6 +188,64 @@ public final class GitEngine {
         receive(repo, name, rule, who, in, out, connectionId);
       }
     }
+  }
+
+  /** Closes a waiting request's input when its first message is late. */
+  private static final java.util.concurrent.ScheduledExecutorService DEADLINES = deadlines();
+
+  private static java.util.concurrent.ScheduledExecutorService deadlines() {
+    java.util.concurrent.ScheduledThreadPoolExecutor e =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "alknet-git-request-timeout");
+              t.setDaemon(true);
+              return t;
+            });
+    e.setRemoveOnCancelPolicy(true); // a cancelled deadline does not stay queued
+    return e;
+  }
+
+  /**
+   * The first message, within {@link Settings#requestTimeout}: a client that connects and then says
+   * nothing (or a byte now and then) would otherwise hold the connection's thread until the
+   * endpoint's idle timeout. A late one gets an ERR; null then.
+   */
+  private GitRequest readRequest(InputStream in, OutputStream out, String connectionId)
+      throws IOException, GitRequestException {
+    java.util.concurrent.atomic.AtomicBoolean late =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.ScheduledFuture<?> deadline =
+        DEADLINES.schedule(
+            () -> {
+              late.set(true);
+              try {
+                in.close(); // ends the blocked read
+              } catch (IOException e) {
+                // closing is all we wanted
+              }
+            },
+            settings.requestTimeout().toMillis(),
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+    try {
+      return GitRequest.read(in);
+    } catch (IOException | GitRequestException e) {
+      if (!late.get()) {
+        throw e; // a malformed request is reported as such by the caller
+      }
+    } finally {
+      deadline.cancel(false);
+    }
+    LOG.infof(
+        "[%s] no git request within %d ms; closing",
+        connectionId, settings.requestTimeout().toMillis());
+    out.write(
+        PktLine.error(
+            "no request within "
+                + settings.requestTimeout().toMillis()
+                + " ms (alknet.git.request-timeout)"));
+    out.flush();
+    return null;
   }
 
   /**

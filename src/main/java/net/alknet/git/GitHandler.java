@@ -59,10 +59,21 @@ public class GitHandler implements ProtocolHandler {
     this.storage = GitStorage.from(this.config, Runtime.getRuntime().maxMemory());
     storage.install(); // before any repository is opened
     this.maintenanceSettings = GitMaintenance.Settings.from(this.config);
+    settings(Path.of(".")); // the push limits and request timeout, checked now
     this.meters = meters;
     this.denials = new GitDenials(meters);
     Gauge.builder(GitMaintenance.METER + ".pending", this, GitHandler::pendingMaintenance)
         .register(meters);
+  }
+
+  private GitEngine.Settings settings(Path root) {
+    return new GitEngine.Settings(
+        root,
+        config.packMemoryLimit().asLongValue(),
+        config.maxObjectSize().asLongValue(),
+        config.maxPackObjects(),
+        config.maxPackSize().map(m -> m.asLongValue()).orElse(0L),
+        config.requestTimeout());
   }
 
   private synchronized double pendingMaintenance() {
@@ -134,13 +145,7 @@ public class GitHandler implements ProtocolHandler {
       storage.install(); // no-op unless something else installed other settings meanwhile
       // Absolute and normalized: repository directories are RepositoryCache keys, and maintenance
       // must open the same cached repository as the requests.
-      GitEngine.Settings settings =
-          new GitEngine.Settings(
-              dir.resolve("git").toAbsolutePath().normalize(),
-              config.packMemoryLimit().asLongValue(),
-              config.maxObjectSize().asLongValue(),
-              config.maxPackObjects(),
-              config.maxPackSize().map(m -> m.asLongValue()).orElse(0L));
+      GitEngine.Settings settings = settings(dir.resolve("git").toAbsolutePath().normalize());
       // A request in the shutdown grace period gets an engine whose pushes start no maintenance:
       // nothing would stop its threads.
       GitMaintenance maintenance =

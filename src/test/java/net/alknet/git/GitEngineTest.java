@@ -16,6 +16,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -344,7 +345,10 @@ class GitEngineTest {
   void anObjectOverTheSizeLimitIsRefused() throws Exception {
     server.close();
     engine =
-        new GitEngine(new GitEngine.Settings(root, 16L << 20, 4096, 1000, 0), access::get, denials);
+        new GitEngine(
+            new GitEngine.Settings(root, 16L << 20, 4096, 1000, 0, Duration.ofSeconds(10)),
+            access::get,
+            denials);
     server = new GitTestServer(engine, who::get, served::release);
     Git a = newWorkTree("a");
     RevCommit first = commit(a, "small", "fits");
@@ -360,6 +364,33 @@ class GitEngineTest {
     try (Repository bare = new FileRepository(root.resolve("r.git").toFile())) {
       assertEquals(first, bare.resolve("refs/heads/main"));
     }
+  }
+
+  /**
+   * A client that connects and says nothing, or a byte now and then, gets an ERR once
+   * alknet.git.request-timeout has passed, and the connection ends (git daemon's --init-timeout).
+   */
+  @Test
+  void aClientThatSendsNoRequestIsCutOffAfterTheRequestTimeout() throws Exception {
+    server.close();
+    engine =
+        new GitEngine(
+            new GitEngine.Settings(root, 16L << 20, 1 << 20, 1000, 0, Duration.ofMillis(300)),
+            access::get,
+            denials);
+    server = new GitTestServer(engine, who::get, served::release);
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      s.setSoTimeout(30_000); // the test's own bound: far past the node's
+      s.getOutputStream().write("00".getBytes(StandardCharsets.US_ASCII)); // half a length
+      s.getOutputStream().flush();
+      String reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(reply.contains("ERR no request within 300 ms"), reply);
+    }
+    served.acquire(); // the engine returned: the connection's thread is free
+    // A prompt client is not affected.
+    Git a = newWorkTree("a");
+    commit(a, "f", "1");
+    assertEquals(RemoteRefUpdate.Status.OK, push(a, url("r"), "refs/heads/main"));
   }
 
   /**

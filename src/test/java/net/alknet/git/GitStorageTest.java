@@ -83,6 +83,11 @@ class GitStorageTest {
       }
 
       @Override
+      public java.time.Duration requestTimeout() {
+        return java.time.Duration.ofSeconds(10);
+      }
+
+      @Override
       public Storage storage() {
         return storage;
       }

@@ -33,7 +33,15 @@ final class GitTestServer implements AutoCloseable {
               pool.execute(
                   () -> {
                     try (s) {
-                      engine.serve(s.getInputStream(), s.getOutputStream(), who.get(), "c-test");
+                      // Closing the input ends reading only, as an endpoint stream's does.
+                      java.io.InputStream in =
+                          new java.io.FilterInputStream(s.getInputStream()) {
+                            @Override
+                            public void close() throws IOException {
+                              s.shutdownInput();
+                            }
+                          };
+                      engine.serve(in, s.getOutputStream(), who.get(), "c-test");
                     } catch (IOException e) {
                       // the client went away
                     } finally {
