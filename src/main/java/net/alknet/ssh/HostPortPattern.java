@@ -1,12 +1,16 @@
 package net.alknet.ssh;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Locale;
 
 /**
  * A destination pattern of the forwarding policy: {@code host:port}. The host is {@code *} or is
  * matched literally against what the client asked for, ignoring case, so {@code 127.0.0.1} does not
  * match {@code 127.1} nor a name that resolves to it (deny by default; no DNS at check time). IPv6
- * literals are written in brackets ({@code [::1]:22}); the port is a {@link PortRange}.
+ * literals are written in brackets ({@code [::1]:22}) and compared in their canonical form (so
+ * {@code [::1]} matches a client's {@code 0:0:0:0:0:0:0:1}); the port is a {@link PortRange}.
  */
 record HostPortPattern(String host, PortRange ports) {
 
@@ -53,8 +57,64 @@ record HostPortPattern(String host, PortRange ports) {
     }
   }
 
-  private static String normalize(String host) {
-    return host.toLowerCase(Locale.ROOT);
+  /**
+   * Lower case; an IPv6 literal in its one canonical text (RFC 5952: {@code ::1}, whether the
+   * client wrote {@code ::1}, {@code 0:0:0:0:0:0:0:1} as Java prints it, or upper case), and an
+   * IPv4-mapped one as the IPv4 address it reaches. Never a DNS lookup: only a string of hex
+   * digits, colons and dots with a colon in it is parsed, and such a string is a literal.
+   */
+  static String normalize(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    if (h.indexOf(':') < 0
+        || !h.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
+      return h; // a name, IPv4, or a scoped literal (fe80::1%eth0): compared as written
+    }
+    try {
+      InetAddress a = InetAddress.getByName(h);
+      return a instanceof Inet6Address ? canonical(a.getAddress()) : a.getHostAddress();
+    } catch (UnknownHostException notALiteral) {
+      return h;
+    }
+  }
+
+  /**
+   * RFC 5952 text of 16 bytes: no leading zeros, the longest run of two or more zero groups as ::.
+   */
+  private static String canonical(byte[] a) {
+    int[] g = new int[8];
+    for (int i = 0; i < 8; i++) {
+      g[i] = (a[2 * i] & 0xff) << 8 | (a[2 * i + 1] & 0xff);
+    }
+    int bestStart = -1;
+    int bestLen = 1;
+    for (int i = 0; i < 8; ) {
+      if (g[i] != 0) {
+        i++;
+        continue;
+      }
+      int j = i;
+      while (j < 8 && g[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLen) {
+        bestStart = i;
+        bestLen = j - i;
+      }
+      i = j;
+    }
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      if (i == bestStart) {
+        b.append("::");
+        i += bestLen - 1;
+        continue;
+      }
+      if (b.length() > 0 && b.charAt(b.length() - 1) != ':') {
+        b.append(':');
+      }
+      b.append(Integer.toHexString(g[i]));
+    }
+    return b.toString();
   }
 
   @Override

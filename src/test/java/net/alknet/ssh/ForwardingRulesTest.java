@@ -41,6 +41,11 @@ class ForwardingRulesTest {
     "localhost, 8080, true",
     "LOCALHOST, 8080, true",
     "::1, 5432, true",
+    "0:0:0:0:0:0:0:1, 5432, true", // how Java prints ::1 (alknet socks passes it on so)
+    "0000:0000::0001, 5432, true",
+    "::ffff:127.0.0.1, 22, true", // IPv4-mapped: the same address
+    "::2, 22, false",
+    "::ffff:127.0.0.2, 22, false",
     "127.1, 22, false", // literal matching: another spelling is not the pattern
     "127.0.0.2, 22, false",
     "10.0.0.1, 22, false",
@@ -49,6 +54,21 @@ class ForwardingRulesTest {
   })
   void defaultDestinationsAreLoopbackOnly(String host, int port, boolean allowed) {
     assertEquals(allowed, DEFAULTS.connect(FORWARDER, host, port).allowed(), host + ":" + port);
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "::1, ::1",
+    "0:0:0:0:0:0:0:1, ::1",
+    "::, ::",
+    "2001:DB8:0:0:1:0:0:1, 2001:db8::1:0:0:1", // the first of two equal runs
+    "2001:db8:0:1:1:1:1:1, 2001:db8:0:1:1:1:1:1", // one zero group stays
+    "fe80:0:0:0:0:0:0:1%eth0, fe80:0:0:0:0:0:0:1%eth0", // scoped: as written
+    "1:2:3:4:5:6:7, 1:2:3:4:5:6:7", // not an address: as written, no lookup
+    "Example.COM, example.com",
+  })
+  void ipv6LiteralsHaveOneSpelling(String in, String expected) {
+    assertEquals(expected, HostPortPattern.normalize(in));
   }
 
   @Test
