@@ -98,6 +98,14 @@ public interface AlknetConfig {
     @WithDefault("10s")
     Duration requestTimeout();
 
+    /**
+     * Longest one read from or write to a client may block once git runs (git daemon's {@code
+     * --timeout}); then the clone or push ends, and a push changes no ref. Long enough for a client
+     * that counts and compresses a large repository before its pack starts. Default {@code 10m}.
+     */
+    @WithDefault("10m")
+    Duration ioTimeout();
+
     /** JGit's process-wide pack cache. */
     Storage storage();
 

@@ -68,6 +68,8 @@ public final class GitEngine {
    * @param maxPackSize largest pack a push may send, in bytes; 0 for no limit
    * @param requestTimeout time a client has to send its first message (git daemon's {@code
    *     --init-timeout}); past it the connection gets an ERR and is closed
+   * @param ioTimeout longest a single read from or write to the client may block once the service
+   *     runs (JGit's timeout, git daemon's {@code --timeout}); past it the operation ends
    */
   public record Settings(
       Path root,
@@ -75,7 +77,8 @@ public final class GitEngine {
       long maxObjectSize,
       long maxPackObjects,
       long maxPackSize,
-      java.time.Duration requestTimeout) {
+      java.time.Duration requestTimeout,
+      java.time.Duration ioTimeout) {
 
     /** The defaults: objects up to 100 MiB, packs of up to 10 million objects, any pack size. */
     public static final long DEFAULT_MAX_OBJECT_SIZE = 100L << 20;
@@ -84,6 +87,8 @@ public final class GitEngine {
 
     public static final java.time.Duration DEFAULT_REQUEST_TIMEOUT =
         java.time.Duration.ofSeconds(10);
+
+    public static final java.time.Duration DEFAULT_IO_TIMEOUT = java.time.Duration.ofMinutes(10);
 
     public Settings {
       if (maxObjectSize < 0 || maxPackSize < 0 || maxPackObjects < 1) {
@@ -95,6 +100,10 @@ public final class GitEngine {
         throw new IllegalArgumentException(
             "alknet.git.request-timeout must be positive, not " + requestTimeout);
       }
+      if (ioTimeout == null || ioTimeout.toSeconds() < 1) {
+        throw new IllegalArgumentException(
+            "alknet.git.io-timeout must be at least 1s, not " + ioTimeout);
+      }
     }
 
     /** With the default limits. */
@@ -105,7 +114,8 @@ public final class GitEngine {
           DEFAULT_MAX_OBJECT_SIZE,
           DEFAULT_MAX_PACK_OBJECTS,
           0,
-          DEFAULT_REQUEST_TIMEOUT);
+          DEFAULT_REQUEST_TIMEOUT,
+          DEFAULT_IO_TIMEOUT);
     }
   }
 
@@ -188,6 +198,15 @@ public final class GitEngine {
         receive(repo, name, rule, who, in, out, connectionId);
       }
     }
+  }
+
+  /**
+   * JGit's timeout in seconds: a read or write that blocks longer is interrupted (JGit starts an
+   * alarm thread per operation for it). Over QUIC a client can keep a connection alive with PINGs
+   * while granting no stream credit, so the endpoint's idle timeout alone would not end it.
+   */
+  private int ioTimeoutSeconds() {
+    return (int) Math.min(Integer.MAX_VALUE, settings.ioTimeout().toSeconds());
   }
 
   /** Closes a waiting request's input when its first message is late. */
@@ -384,6 +403,7 @@ public final class GitEngine {
       Repository repo, GitRequest request, InputStream in, OutputStream out, String connectionId)
       throws IOException {
     UploadPack up = new UploadPack(repo);
+    up.setTimeout(ioTimeoutSeconds());
     up.setPackConfig(packConfig(repo));
     up.setTransferConfig(transferConfig(repo));
     if (up.getRequestPolicy() == UploadPack.RequestPolicy.REACHABLE_COMMIT) {
@@ -422,6 +442,7 @@ public final class GitEngine {
       String connectionId)
       throws IOException {
     ReceivePack rp = new NodeReceivePack(repo);
+    rp.setTimeout(ioTimeoutSeconds());
     rp.setAtomic(true);
     rp.setAllowPushOptions(true);
     rp.setAllowNonFastForwards(!rule.denyNonFastForward());

@@ -73,7 +73,8 @@ public class GitHandler implements ProtocolHandler {
         config.maxObjectSize().asLongValue(),
         config.maxPackObjects(),
         config.maxPackSize().map(m -> m.asLongValue()).orElse(0L),
-        config.requestTimeout());
+        config.requestTimeout(),
+        config.ioTimeout());
   }
 
   private synchronized double pendingMaintenance() {

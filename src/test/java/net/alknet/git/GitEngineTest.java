@@ -346,7 +346,8 @@ class GitEngineTest {
     server.close();
     engine =
         new GitEngine(
-            new GitEngine.Settings(root, 16L << 20, 4096, 1000, 0, Duration.ofSeconds(10)),
+            new GitEngine.Settings(
+                root, 16L << 20, 4096, 1000, 0, Duration.ofSeconds(10), Duration.ofMinutes(10)),
             access::get,
             denials);
     server = new GitTestServer(engine, who::get, served::release);
@@ -375,7 +376,8 @@ class GitEngineTest {
     server.close();
     engine =
         new GitEngine(
-            new GitEngine.Settings(root, 16L << 20, 1 << 20, 1000, 0, Duration.ofMillis(300)),
+            new GitEngine.Settings(
+                root, 16L << 20, 1 << 20, 1000, 0, Duration.ofMillis(300), Duration.ofMinutes(10)),
             access::get,
             denials);
     server = new GitTestServer(engine, who::get, served::release);
@@ -391,6 +393,36 @@ class GitEngineTest {
     Git a = newWorkTree("a");
     commit(a, "f", "1");
     assertEquals(RemoteRefUpdate.Status.OK, push(a, url("r"), "refs/heads/main"));
+  }
+
+  /**
+   * A push whose client stalls mid-pack (alive, sending nothing) ends after alknet.git.io-timeout:
+   * the connection's thread is freed and no ref moves. Over QUIC, PINGs would keep such a client
+   * past the endpoint's idle timeout.
+   */
+  @Test
+  void aClientThatStallsMidPackIsCutOffAfterTheIoTimeout() throws Exception {
+    server.close();
+    engine =
+        new GitEngine(
+            new GitEngine.Settings(
+                root, 16L << 20, 1 << 20, 1000, 0, Duration.ofSeconds(10), Duration.ofSeconds(1)),
+            access::get,
+            denials);
+    server = new GitTestServer(engine, who::get, served::release);
+    Git a = newWorkTree("a");
+    RevCommit c1 = commit(a, "f", "1");
+    push(a, url("r"), "refs/heads/main");
+    served.acquire();
+    RevCommit c2 = commit(a, "f", "2");
+    byte[] header = {'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 3};
+    try (Socket s = rawPush("/r", c1, c2, header)) {
+      // Nothing more, and the socket stays open: only the timeout can end the push.
+      assertTrue(served.tryAcquire(30, TimeUnit.SECONDS), "the push was not cut off");
+    }
+    try (Repository bare = new FileRepository(root.resolve("r.git").toFile())) {
+      assertEquals(c1, bare.resolve("refs/heads/main"));
+    }
   }
 
   /**

@@ -88,6 +88,11 @@ class GitStorageTest {
       }
 
       @Override
+      public java.time.Duration ioTimeout() {
+        return java.time.Duration.ofMinutes(10);
+      }
+
+      @Override
       public Storage storage() {
         return storage;
       }

@@ -2,8 +2,9 @@ package net.alknet.git;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
+import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -16,7 +17,7 @@ import net.alknet.auth.Identity;
  */
 final class GitTestServer implements AutoCloseable {
 
-  private final ServerSocket server;
+  private final ServerSocketChannel server;
   private final ExecutorService pool = Executors.newCachedThreadPool();
 
   /**
@@ -24,12 +25,15 @@ final class GitTestServer implements AutoCloseable {
    * @param served run after each connection was served (or failed)
    */
   GitTestServer(GitEngine engine, Supplier<Identity> who, Runnable served) throws IOException {
-    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    server = ServerSocketChannel.open();
+    server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
     pool.execute(
         () -> {
-          while (!server.isClosed()) {
+          while (server.isOpen()) {
             try {
-              Socket s = server.accept();
+              // A channel's socket, so that a blocked read ends when the thread is interrupted
+              // (JGit's timeout interrupts it), as an endpoint stream's does.
+              Socket s = server.accept().socket();
               pool.execute(
                   () -> {
                     try (s) {
@@ -42,6 +46,12 @@ final class GitTestServer implements AutoCloseable {
                             }
                           };
                       engine.serve(in, s.getOutputStream(), who.get(), "c-test");
+                      // As an endpoint stream ends: output finished, unread input discarded (a
+                      // socket closed with unread input would reset, and the client could lose
+                      // the engine's last words, e.g. an ERR).
+                      s.shutdownOutput();
+                      s.setSoTimeout(2000);
+                      s.getInputStream().skip(1 << 20);
                     } catch (IOException e) {
                       // the client went away
                     } finally {
@@ -57,7 +67,7 @@ final class GitTestServer implements AutoCloseable {
 
   /** The loopback port it listens on. */
   int port() {
-    return server.getLocalPort();
+    return server.socket().getLocalPort();
   }
 
   /** The git:// URL of repository {@code name}. */
