@@ -232,24 +232,31 @@ public final class GitEngine {
    */
   private GitRequest readRequest(InputStream in, OutputStream out, String connectionId)
       throws IOException, GitRequestException {
-    java.util.concurrent.atomic.AtomicBoolean late =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    // 0 waiting, 1 read in time, 2 late: whoever moves it from 0 decides, so a request read just
+    // as the deadline fires is either served whole or refused, never served with a closed input.
+    java.util.concurrent.atomic.AtomicInteger state =
+        new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.ScheduledFuture<?> deadline =
         DEADLINES.schedule(
             () -> {
-              late.set(true);
-              try {
-                in.close(); // ends the blocked read
-              } catch (IOException e) {
-                // closing is all we wanted
+              if (state.compareAndSet(0, 2)) {
+                try {
+                  in.close(); // ends the blocked read
+                } catch (IOException e) {
+                  // closing is all we wanted
+                }
               }
             },
             settings.requestTimeout().toMillis(),
             java.util.concurrent.TimeUnit.MILLISECONDS);
     try {
-      return GitRequest.read(in);
+      GitRequest request = GitRequest.read(in);
+      if (state.compareAndSet(0, 1)) {
+        return request;
+      }
+      // read, but the deadline had passed and closed the input: refused as late
     } catch (IOException | GitRequestException e) {
-      if (!late.get()) {
+      if (state.compareAndSet(0, 1)) {
         throw e; // a malformed request is reported as such by the caller
       }
     } finally {

@@ -12,9 +12,9 @@ import org.eclipse.jgit.util.NB;
  * per id, so adding an id read from a tree entry costs one probe into one array, not an allocation
  * and a pointer chase per comparison as {@link org.eclipse.jgit.lib.ObjectIdSubclassMap} does.
  *
- * <p>The ids come from a peer (tree entries name any 20 bytes they like), so the slot is a keyed
- * mix of all five words with keys drawn per set: ids crafted to share a slot in one set do not in
- * another, and a push cannot turn the probes quadratic.
+ * <p>The ids come from a peer (tree entries name any 20 bytes they like), so the slot comes from a
+ * universal hash of all five words with keys drawn per set (multiply-shift): without the keys, no
+ * choice of ids makes them crowd a few slots, and a push cannot turn the probes quadratic.
  *
  * <p>Not thread-safe. Grows at half full; memory is 40 bytes an id or less.
  */
@@ -22,7 +22,11 @@ final class IdSet implements Iterable<ObjectId> {
 
   private static final int WORDS = 5;
 
-  private final int[] keys = randomOddInts(WORDS);
+  // Multiply-shift over the five words (Dietzfelbinger's 2-universal family): 64-bit random keys,
+  // the slot from the sum's top bits. A linear sum of 32-bit products with the low bits taken, as
+  // before, lets ids that differ only in their words' top bits share a few slots whatever the keys.
+  private final long[] keys = randomLongs(WORDS + 1);
+  private int shift; // 64 - log2(slots)
   private final int[] words = new int[WORDS];
   private final int[] probe = new int[WORDS];
   private int[] table;
@@ -42,6 +46,7 @@ final class IdSet implements Iterable<ObjectId> {
     int slots = Integer.highestOneBit(Math.max(16, expected) * 2 - 1) << 1;
     table = new int[slots * WORDS];
     mask = slots - 1;
+    shift = 64 - Integer.numberOfTrailingZeros(slots);
   }
 
   /** Adds the id in {@code raw[p..p+20)}; true if it was not there yet. */
@@ -154,6 +159,7 @@ final class IdSet implements Iterable<ObjectId> {
     int slots = (mask + 1) * 2;
     table = new int[slots * WORDS];
     mask = slots - 1;
+    shift = 64 - Integer.numberOfTrailingZeros(slots);
     int[] w = new int[WORDS];
     for (int o = 0; o < old.length; o += WORDS) {
       if (!isEmpty(old, o)) {
@@ -168,25 +174,23 @@ final class IdSet implements Iterable<ObjectId> {
   }
 
   private int slot(int[] w) {
-    int[] k = keys;
-    return mix(w[0] * k[0] + w[1] * k[1] + w[2] * k[2] + w[3] * k[3] + w[4] * k[4]) & mask;
+    long[] k = keys;
+    long h =
+        k[5]
+            + k[0] * (w[0] & 0xffffffffL)
+            + k[1] * (w[1] & 0xffffffffL)
+            + k[2] * (w[2] & 0xffffffffL)
+            + k[3] * (w[3] & 0xffffffffL)
+            + k[4] * (w[4] & 0xffffffffL);
+    return (int) (h >>> shift);
   }
 
-  private static int[] randomOddInts(int n) {
-    int[] k = new int[n];
+  private static long[] randomLongs(int n) {
+    long[] k = new long[n];
     for (int i = 0; i < n; i++) {
-      k[i] = ThreadLocalRandom.current().nextInt() | 1;
+      k[i] = ThreadLocalRandom.current().nextLong();
     }
     return k;
-  }
-
-  /** MurmurHash3's 32-bit finalizer. */
-  private static int mix(int h) {
-    h ^= h >>> 16;
-    h *= 0x85ebca6b;
-    h ^= h >>> 13;
-    h *= 0xc2b2ae35;
-    return h ^ (h >>> 16);
   }
 
   private static boolean isZero(int[] w) {

@@ -41,6 +41,9 @@ final class PktGuard extends FilterInputStream {
   private final long maxPackObjects; // 0: no pack expected (fetch)
   private final boolean checkWants;
   private final Map<Integer, Integer> wantHashes = new HashMap<>();
+  private final IdSet wanted = new IdSet(); // distinct ids: git repeats wants (refs on one commit,
+  // every protocol v2 negotiation round), and a repeat is no collision
+  private final byte[] wantId = new byte[20];
 
   private final byte[] header = new byte[12];
   private int headerLen; // bytes of the current unit's header read so far
@@ -87,6 +90,9 @@ final class PktGuard extends FilterInputStream {
 
   @Override
   public long skip(long n) throws IOException {
+    if (n <= 0) {
+      return 0;
+    }
     // Through read, so that nothing escapes inspection.
     byte[] buf = new byte[(int) Math.min(n, 8192)];
     int r = read(buf, 0, buf.length);
@@ -96,6 +102,16 @@ final class PktGuard extends FilterInputStream {
   @Override
   public boolean markSupported() {
     return false;
+  }
+
+  @Override
+  public synchronized void mark(int readlimit) {
+    // not supported: a reset would put the framing out of step
+  }
+
+  @Override
+  public synchronized void reset() throws IOException {
+    throw new IOException("mark/reset not supported");
   }
 
   private void inspect(byte c) throws IOException {
@@ -156,11 +172,25 @@ final class PktGuard extends FilterInputStream {
     }
   }
 
+  /** An ASCII hex digit's value (either case, as git and JGit accept); -1 for anything else. */
+  private static int hex(byte c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
+  }
+
   /** The 4 hex digits as a length; -1 if they are not hex. */
   private int pktLength() {
     int v = 0;
     for (int i = 0; i < 4; i++) {
-      int d = Character.digit(header[i], 16);
+      int d = hex(header[i]);
       if (d < 0) {
         return -1;
       }
@@ -178,15 +208,23 @@ final class PktGuard extends FilterInputStream {
         return;
       }
     }
-    // AnyObjectId.hashCode(): the id's second 32-bit word, bytes 4..7 = hex digits 8..15.
-    int hash = 0;
-    for (int i = WANT.length + 8; i < WANT.length + 16; i++) {
-      int d = Character.digit(want[i], 16);
-      if (d < 0) {
+    for (int i = 0; i < 20; i++) {
+      int hi = hex(want[WANT.length + 2 * i]);
+      int lo = hex(want[WANT.length + 2 * i + 1]);
+      if (hi < 0 || lo < 0) {
         return; // not an id: JGit refuses the line itself
       }
-      hash = hash << 4 | d;
+      wantId[i] = (byte) (hi << 4 | lo);
     }
+    if (!wanted.addRaw(wantId, 0)) {
+      return; // wanted before
+    }
+    // AnyObjectId.hashCode(): the id's second 32-bit word, bytes 4..7.
+    int hash =
+        (wantId[4] & 0xff) << 24
+            | (wantId[5] & 0xff) << 16
+            | (wantId[6] & 0xff) << 8
+            | (wantId[7] & 0xff);
     int seen = wantHashes.merge(hash, 1, Integer::sum);
     if (seen > MAX_SAME_HASH) {
       throw new ServiceMayNotContinueException(

@@ -66,11 +66,14 @@ record HostPortPattern(String host, PortRange ports) {
   static String normalize(String host) {
     String h = host.toLowerCase(Locale.ROOT);
     if (h.indexOf(':') < 0
-        || !h.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
+        || !h.chars()
+            .allMatch(
+                c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.')) {
       return h; // a name, IPv4, or a scoped literal (fe80::1%eth0): compared as written
     }
     try {
-      InetAddress a = InetAddress.getByName(h);
+      // In brackets the JDK parses an IPv6 literal or refuses: it never looks a name up.
+      InetAddress a = InetAddress.getByName("[" + h + "]");
       return a instanceof Inet6Address ? canonical(a.getAddress()) : a.getHostAddress();
     } catch (UnknownHostException notALiteral) {
       return h;

@@ -454,6 +454,35 @@ class GitEngineTest {
   }
 
   /**
+   * git sends one want per ref, so a clone of a repository whose refs share a commit (tags on a
+   * release) repeats that id: no collision, the fetch gets its pack.
+   */
+  @Test
+  void repeatedWantsOfOneCommitAreServed() throws Exception {
+    Git a = newWorkTree("a");
+    RevCommit c = commit(a, "f", "1");
+    push(a, url("r"), "refs/heads/main");
+    byte[] reply;
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      OutputStream out = s.getOutputStream();
+      out.write(new GitRequest(Service.UPLOAD_PACK, "/r", Optional.empty(), List.of()).encode());
+      out.flush();
+      skipAdvertisement(s.getInputStream());
+      for (int i = 0; i < 20; i++) {
+        String caps = i == 0 ? " ofs-delta" : "";
+        out.write(
+            PktLine.of(("want " + c.name() + caps + "\n").getBytes(StandardCharsets.US_ASCII)));
+      }
+      out.write("0000".getBytes(StandardCharsets.US_ASCII));
+      out.write(PktLine.of("done\n".getBytes(StandardCharsets.US_ASCII)));
+      out.flush();
+      reply = s.getInputStream().readAllBytes();
+    }
+    String text = new String(reply, StandardCharsets.ISO_8859_1);
+    assertTrue(text.startsWith("0008NAK\nPACK"), text.substring(0, Math.min(200, text.length())));
+  }
+
+  /**
    * Pushes {@code pack} by hand, moving refs/heads/main from {@code from} to {@code to} with
    * report-status; returns the open connection, the node's answer still to be read.
    */

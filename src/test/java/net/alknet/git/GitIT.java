@@ -291,6 +291,17 @@ class GitIT {
     assertTrue(refs.out().contains("refs/heads/feature"), refs.out());
     assertTrue(refs.out().contains("refs/tags/v1.0"), refs.out());
     assertTrue(refs.out().contains("refs/tags/v1.0^{}"), refs.out());
+    // Many refs on one commit: git wants that commit once per ref (protocol v0 sends the same
+    // want line a dozen times), which the node must not take for crafted colliding ids.
+    for (int i = 0; i < 12; i++) {
+      ok(w, alice, "tag", "light-" + i);
+    }
+    ok(w, alice, "push", "-q", "origin", "--tags");
+    for (String v : new String[] {"0", "2"}) {
+      Path c = tmp.resolve("bt-clone-" + t + "-v" + v);
+      ok(tmp, alice, "-c", "protocol.version=" + v, "clone", "-q", url(t, repo), c.toString());
+      assertEquals(head(w, "HEAD"), head(c, "refs/tags/light-11"));
+    }
 
     // Rewrite history: the force push is refused, the server keeps its ref.
     ok(w, alice, "commit", "-q", "--amend", "-m", "rewritten");

@@ -103,6 +103,34 @@ class IdSetTest {
   }
 
   @Test
+  void idsThatDifferOnlyInTheTopBitsOfEachWordSpreadToo() {
+    // 16 values per word in its top 4 bits: a hash that sums word products and keeps the low
+    // bits puts all of these ids in 16 slots, whatever its keys.
+    IdSet set = new IdSet();
+    byte[] raw = new byte[20];
+    int n = 0;
+    for (int a = 0; a < 16; a++) {
+      for (int b = 0; b < 16; b++) {
+        for (int c = 0; c < 16; c++) {
+          for (int d = 0; d < 16; d++) {
+            for (int e = 0; e < 4; e++) {
+              raw[0] = (byte) (a << 4);
+              raw[4] = (byte) (b << 4);
+              raw[8] = (byte) (c << 4);
+              raw[12] = (byte) (d << 4);
+              raw[16] = (byte) (e << 4);
+              assertTrue(set.addRaw(raw, 0));
+              n++;
+            }
+          }
+        }
+      }
+    }
+    assertEquals(n, set.size());
+    assertTrue(set.probes() < 4L * n, "probes: " + set.probes() + " for " + n + " ids");
+  }
+
+  @Test
   void anEmptySetIteratesNothing() {
     Iterator<ObjectId> it = new IdSet().iterator();
     assertFalse(it.hasNext());

@@ -163,6 +163,47 @@ class PktGuardTest {
   }
 
   @Test
+  void repeatedWantsAreNoCollision() throws Exception {
+    // git sends one want per ref, so refs on one commit repeat an id (13 times for 13 tags in a
+    // clone), and protocol v2 repeats every want in each negotiation round.
+    Random random = new Random(4);
+    String id = id(random);
+    ByteArrayOutputStream v0 = new ByteArrayOutputStream();
+    v0.writeBytes(pkt("want " + id + " multi_ack_detailed side-band-64k\n"));
+    for (int i = 0; i < 40; i++) {
+      v0.writeBytes(pkt("want " + id + "\n"));
+    }
+    v0.writeBytes("0000".getBytes());
+    byte[] request = v0.toByteArray();
+    assertArrayEquals(request, drain(PktGuard.fetch(new ByteArrayInputStream(request))));
+    ByteArrayOutputStream v2 = new ByteArrayOutputStream();
+    for (int round = 0; round < 20; round++) {
+      v2.writeBytes(pkt("command=fetch\n"));
+      v2.writeBytes("0001".getBytes());
+      for (int i = 0; i < 5; i++) {
+        v2.writeBytes(pkt("want " + id.substring(0, 39) + i + "\n"));
+      }
+      v2.writeBytes(pkt("have " + id(random) + "\n"));
+      v2.writeBytes("0000".getBytes());
+    }
+    byte[] rounds = v2.toByteArray();
+    assertArrayEquals(rounds, drain(PktGuard.fetch(new ByteArrayInputStream(rounds))));
+    // The same id in upper case is the same id.
+    byte[] upper =
+        concat(pkt("want " + id + "\n"), pkt("want " + id.toUpperCase() + "\n"), "0000".getBytes());
+    assertArrayEquals(upper, drain(PktGuard.fetch(new ByteArrayInputStream(upper))));
+  }
+
+  @Test
+  void skipAndResetKeepTheFramingInStep() throws Exception {
+    InputStream in = PktGuard.push(new ByteArrayInputStream(pkt("abc")), 1);
+    assertTrue(in.skip(-1) == 0 && in.skip(0) == 0);
+    assertTrue(!in.markSupported());
+    in.mark(10);
+    assertThrows(IOException.class, in::reset);
+  }
+
+  @Test
   void aPushIsNotCheckedForWantsNorAFetchForPacks() throws Exception {
     byte[] fetchWithPackBytes = concat(pkt("want " + "a".repeat(40) + "\n"), packHeader(999));
     // In a fetch, "PACK" is not framing: it is passed on as it came (JGit refuses it).

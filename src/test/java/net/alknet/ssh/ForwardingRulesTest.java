@@ -65,6 +65,9 @@ class ForwardingRulesTest {
     "2001:db8:0:1:1:1:1:1, 2001:db8:0:1:1:1:1:1", // one zero group stays
     "fe80:0:0:0:0:0:0:1%eth0, fe80:0:0:0:0:0:0:1%eth0", // scoped: as written
     "1:2:3:4:5:6:7, 1:2:3:4:5:6:7", // not an address: as written, no lookup
+    ".:1, .:1", // nor are these (the JDK would have looked them up as names unbracketed)
+    "..:, ..:",
+    "１::1, １::1", // a fullwidth digit is no hex digit
     "Example.COM, example.com",
   })
   void ipv6LiteralsHaveOneSpelling(String in, String expected) {

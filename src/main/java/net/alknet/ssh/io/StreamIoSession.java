@@ -376,16 +376,17 @@ public final class StreamIoSession extends AbstractCloseable implements IoSessio
     try {
       Buffer b = write.buffer();
       written = duplex.tryWrite(b.array(), b.rpos(), b.available());
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException | Error e) {
       lock.lock();
       try {
-        writing = false;
+        writing = false; // else the writer thread would wait for it forever
         changed.signalAll();
       } finally {
         lock.unlock();
       }
-      write.fail(e);
-      writeFailed(e);
+      IOException io = e instanceof IOException x ? x : new IOException("write failed: " + e, e);
+      write.fail(io);
+      writeFailed(io);
       return;
     }
     boolean closed = false;
