@@ -101,6 +101,14 @@ public final class SshGateway implements AutoCloseable {
    * @throws IOException if MINA refuses the configuration
    */
   static SshGateway start(Settings settings, SshDenials denials) throws IOException {
+    return start(settings, denials, UnixForwarding.MAX_THREADS_PER_IDENTITY);
+  }
+
+  /**
+   * As {@link #start(Settings, SshDenials)}, with another Unix-forwarding thread budget (tests).
+   */
+  static SshGateway start(Settings settings, SshDenials denials, int unixThreadsPerIdentity)
+      throws IOException {
     MinaSecurity.ensure();
     ServerBuilder builder =
         ServerBuilder.builder()
@@ -112,7 +120,7 @@ public final class SshGateway implements AutoCloseable {
             .publickeyAuthenticator(new KeyAuthenticator())
             .interactiveAuthenticator(null)
             .forwardingFilter(new PolicyForwardingFilter(settings.policy(), denials));
-    UnixForwarding unix = new UnixForwarding(settings.policy(), denials);
+    UnixForwarding unix = new UnixForwarding(settings.policy(), denials, unixThreadsPerIdentity);
     List<ChannelFactory> channels = new ArrayList<>(ServerBuilder.DEFAULT_CHANNEL_FACTORIES);
     channels.add(unix.channelFactory());
     List<RequestHandler<ConnectionService>> global =
@@ -216,5 +224,10 @@ public final class SshGateway implements AutoCloseable {
   /** Threads now copying Unix socket forwards (for leak checks). */
   int unixForwardThreads() {
     return unix.activeThreads();
+  }
+
+  /** Threads of one identity's Unix-forwarding budget in use (tests). */
+  int unixThreadsOf(String identity) {
+    return unix.threadsOf(identity);
   }
 }

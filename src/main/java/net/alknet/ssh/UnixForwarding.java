@@ -48,7 +48,9 @@ import org.jboss.logging.Logger;
  * </ul>
  *
  * Socket I/O is blocking and runs on this class's bounded thread pool, two threads a channel and
- * one a listener; when it is exhausted new forwards are refused.
+ * one a listener; when it is exhausted new forwards are refused. One identity, all its sessions
+ * together, may hold at most a quarter of the pool ({@link #MAX_THREADS_PER_IDENTITY}), so that one
+ * user cannot take every other user's forwards away.
  */
 final class UnixForwarding implements AutoCloseable {
 
@@ -63,16 +65,26 @@ final class UnixForwarding implements AutoCloseable {
   /** Threads for socket I/O (two per channel, one per listener). */
   static final int MAX_THREADS = 512;
 
+  /** Threads one identity's forwards may hold, all its sessions together. */
+  static final int MAX_THREADS_PER_IDENTITY = MAX_THREADS / 4;
+
   private static final Logger LOG = Logger.getLogger(UnixForwarding.class);
 
   private final ForwardingPolicy policy;
   private final SshDenials denials;
   private final ThreadPoolExecutor threads;
   private final Map<Path, Listener> listeners = new ConcurrentHashMap<>();
+  private final int maxThreadsPerIdentity;
+  private final Map<String, AtomicInteger> threadsByIdentity = new ConcurrentHashMap<>();
 
   UnixForwarding(ForwardingPolicy policy, SshDenials denials) {
+    this(policy, denials, MAX_THREADS_PER_IDENTITY);
+  }
+
+  UnixForwarding(ForwardingPolicy policy, SshDenials denials, int maxThreadsPerIdentity) {
     this.policy = policy;
     this.denials = denials;
+    this.maxThreadsPerIdentity = maxThreadsPerIdentity;
     AtomicInteger n = new AtomicInteger();
     this.threads =
         new ThreadPoolExecutor(
@@ -86,6 +98,40 @@ final class UnixForwarding implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /**
+   * Takes {@code n} threads of the session's identity's budget; returns what gives them back (once,
+   * however often it runs), or null, having logged and counted the refusal, if the budget is spent.
+   */
+  private Runnable reserve(Session session, int n, SshDenials.Kind kind, String path) {
+    String who = SshPeer.identity(session).map(Identity::id).orElse("unauthenticated");
+    AtomicInteger used = threadsByIdentity.computeIfAbsent(who, k -> new AtomicInteger());
+    if (used.addAndGet(n) > maxThreadsPerIdentity) {
+      used.addAndGet(-n);
+      denials.deny(
+          session,
+          kind,
+          path,
+          who,
+          "this identity's Unix forwards hold "
+              + maxThreadsPerIdentity
+              + " threads already (two a channel, one a listener)");
+      return null;
+    }
+    java.util.concurrent.atomic.AtomicBoolean given =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (given.compareAndSet(false, true)) {
+        used.addAndGet(-n);
+      }
+    };
+  }
+
+  /** Threads of {@code identity}'s budget in use (tests). */
+  int threadsOf(String identity) {
+    AtomicInteger used = threadsByIdentity.get(identity);
+    return used == null ? 0 : used.get();
   }
 
   /** Threads now running socket I/O (for tests and leak checks). */
@@ -151,6 +197,7 @@ final class UnixForwarding implements AutoCloseable {
   /** A {@code direct-streamlocal@openssh.com} channel: the node connects to the socket. */
   private final class DirectChannel extends AbstractServerChannel {
     private volatile UnixSocketPump pump;
+    private volatile Runnable release;
 
     DirectChannel() {
       super("", java.util.List.of(), null);
@@ -162,6 +209,10 @@ final class UnixForwarding implements AutoCloseable {
       OpenFuture f = new DefaultOpenFuture(this, futureLock);
       if (!permitted(getSession(), SshDenials.Kind.LOCAL_UNIX_FORWARD, path, policy::connectUnix)) {
         return refuse(f, SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, "Connection denied");
+      }
+      release = reserve(getSession(), 2, SshDenials.Kind.LOCAL_UNIX_FORWARD, path);
+      if (release == null) {
+        return refuse(f, SshConstants.SSH_OPEN_RESOURCE_SHORTAGE, "too many forwards");
       }
       try {
         threads.execute(() -> connect(f, path));
@@ -239,6 +290,10 @@ final class UnixForwarding implements AutoCloseable {
       if (p != null) {
         p.close();
       }
+      Runnable r = release;
+      if (r != null) {
+        r.run();
+      }
       return super.getInnerCloseable();
     }
   }
@@ -261,11 +316,16 @@ final class UnixForwarding implements AutoCloseable {
                 : policy.listenUnix(who, p))) {
       return RequestHandler.Result.ReplyFailure;
     }
+    Runnable release = reserve(session, 1, SshDenials.Kind.REMOTE_UNIX_FORWARD, path);
+    if (release == null) {
+      return RequestHandler.Result.ReplyFailure;
+    }
     Path file = Path.of(path);
     Listener l;
     try {
-      l = new Listener(service, file);
+      l = new Listener(service, file, release);
     } catch (IOException e) {
+      release.run();
       LOG.infof(
           "[%s] ssh remote-unix-forward %s failed: %s",
           SshPeer.connectionId(session), SshDenials.sanitize(path), e.toString());
@@ -305,12 +365,14 @@ final class UnixForwarding implements AutoCloseable {
     final Session session;
     final Path file;
     final ServerSocketChannel server;
+    private final Runnable release;
     private boolean closed; // guarded by this
 
-    Listener(ConnectionService service, Path file) throws IOException {
+    Listener(ConnectionService service, Path file, Runnable release) throws IOException {
       this.service = service;
       this.session = service.getSession();
       this.file = file;
+      this.release = release;
       ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       try {
         s.bind(UnixDomainSocketAddress.of(file));
@@ -326,7 +388,13 @@ final class UnixForwarding implements AutoCloseable {
       try {
         while (true) {
           SocketChannel c = server.accept();
-          ForwardedChannel ch = new ForwardedChannel(file.toString(), c);
+          Runnable pumpThreads =
+              reserve(session, 2, SshDenials.Kind.REMOTE_UNIX_FORWARD, file.toString());
+          if (pumpThreads == null) {
+            c.close(); // the connecting program sees the connection end at once
+            continue;
+          }
+          ForwardedChannel ch = new ForwardedChannel(file.toString(), c, pumpThreads);
           try {
             service.registerChannel(ch);
             ch.open().addListener(f -> ch.opened(f.isOpened()));
@@ -348,6 +416,7 @@ final class UnixForwarding implements AutoCloseable {
         closed = true;
       }
       listeners.remove(file, this);
+      release.run();
       try {
         server.close();
       } catch (IOException ignored) {
@@ -368,12 +437,14 @@ final class UnixForwarding implements AutoCloseable {
     private final String path;
     private final SocketChannel socket;
     private final UnixSocketPump pump;
+    private final Runnable release;
     private volatile ChannelOutputStream toPeer;
 
-    ForwardedChannel(String path, SocketChannel socket) {
+    ForwardedChannel(String path, SocketChannel socket, Runnable release) {
       super(FORWARDED);
       this.path = path;
       this.socket = socket;
+      this.release = release;
       this.pump = new UnixSocketPump(this, socket, threads);
     }
 
@@ -432,6 +503,7 @@ final class UnixForwarding implements AutoCloseable {
     @Override
     protected Closeable getInnerCloseable() {
       pump.close();
+      release.run();
       return super.getInnerCloseable();
     }
 

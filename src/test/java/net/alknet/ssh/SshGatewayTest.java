@@ -87,6 +87,7 @@ class SshGatewayTest {
   static final int MAX_CHANNELS = 4;
 
   SshGateway gateway;
+  SshGateway.Settings settings;
   SshClient client;
   ServerSocket echo;
   Thread echoThread;
@@ -137,19 +138,10 @@ class SshGatewayTest {
         new RulesForwardingPolicy(
             ForwardingRules.fromSettings(List.of("127.0.0.1:" + echo.getLocalPort()), List.of()),
             () -> socketRules);
-    gateway =
-        SshGateway.start(
-            new SshGateway.Settings(
-                HOST,
-                policy,
-                false,
-                WAIT,
-                ALIVE,
-                2,
-                StreamIoSession.Limits.DEFAULTS,
-                22,
-                MAX_CHANNELS),
-            new SshDenials(meters));
+    settings =
+        new SshGateway.Settings(
+            HOST, policy, false, WAIT, ALIVE, 2, StreamIoSession.Limits.DEFAULTS, 22, MAX_CHANNELS);
+    gateway = SshGateway.start(settings, new SshDenials(meters));
     client = SshClient.setUpDefaultClient();
     client.setIoServiceFactoryFactory(
         StreamIoServiceFactoryFactory.forClient(
@@ -418,6 +410,59 @@ class SshGatewayTest {
     assertEquals(4.0, denied("local-unix-forward"));
     b.close(true);
     second.awaitEnd();
+  }
+
+  /**
+   * One identity's Unix forwards, all its sessions together, hold at most its share of the
+   * forwarding threads: here 6 (three channels of two); a fourth channel, in another session, is
+   * refused with a resource shortage until one closes. Other identities are not affected.
+   */
+  @Test
+  void oneIdentitysUnixForwardsStayWithinItsThreadBudget() throws Exception {
+    gateway.close();
+    gateway = SshGateway.start(settings, new SshDenials(meters), 6);
+    Served first = serve();
+    ClientSession a = connect(first, ALICE);
+    a.auth().verify(WAIT);
+    String echoSock = sockets.resolve("echo.sock").toString();
+    DirectStreamlocal a1 = streamlocal(a, echoSock);
+    a1.open().verify(WAIT);
+    DirectStreamlocal a2 = streamlocal(a, echoSock);
+    a2.open().verify(WAIT);
+    Served second = serve();
+    ClientSession b = connect(second, ALICE);
+    b.auth().verify(WAIT);
+    DirectStreamlocal b1 = streamlocal(b, echoSock);
+    b1.open().verify(WAIT);
+    DirectStreamlocal b2 = streamlocal(b, echoSock);
+    double deniedBefore = denied("local-unix-forward");
+    assertThrows(SshException.class, () -> b2.open().verify(WAIT));
+    assertEquals(deniedBefore + 1, denied("local-unix-forward"));
+    assertEquals(6, gateway.unixThreadsOf("alice"));
+    assertTrue(b.isOpen(), "the session ended with the refused channel");
+    a1.close(false).await(WAIT);
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    DirectStreamlocal again = null;
+    while (again == null && System.nanoTime() < deadline) {
+      DirectStreamlocal ch = streamlocal(b, echoSock);
+      try {
+        ch.open().verify(WAIT);
+        again = ch;
+      } catch (SshException stillFull) {
+        Thread.sleep(20); // the node may see the close a moment later
+      }
+    }
+    assertTrue(again != null, "the budget was not given back when a channel closed");
+    a.close(true);
+    b.close(true);
+    first.awaitEnd();
+    second.awaitEnd();
+    awaitNoUnixThreads();
+    long until = System.nanoTime() + WAIT.toNanos();
+    while (gateway.unixThreadsOf("alice") > 0 && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    assertEquals(0, gateway.unixThreadsOf("alice"), "budget not given back at session end");
   }
 
   void awaitNoUnixThreads() throws InterruptedException {
