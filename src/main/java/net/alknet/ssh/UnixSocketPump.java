@@ -28,11 +28,19 @@ final class UnixSocketPump {
   private static final byte[] EOF = new byte[0];
   private static final int READ_CHUNK = 32 * 1024;
 
+  /**
+   * Heap a queued message costs besides its bytes (array, queue node): counted toward the bound, so
+   * that a peer sending its window as one-byte messages to a socket that does not read cannot make
+   * 2 MiB of window cost ~100 MiB of heap.
+   */
+  static final int ENTRY_COST = 64;
+
   private final AbstractChannel channel;
   private final SocketChannel socket;
   private final Executor threads;
   private final BlockingQueue<byte[]> toSocket = new LinkedBlockingQueue<>();
-  private final AtomicLong queued = new AtomicLong();
+  private final AtomicLong queued = new AtomicLong(); // bytes plus ENTRY_COST per message
+  private final AtomicLong bytes = new AtomicLong(); // bytes only, against the window
   private final AtomicInteger directionsDone = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Thread reader;
@@ -61,9 +69,19 @@ final class UnixSocketPump {
       return;
     }
     long limit = channel.getLocalWindow().getMaxSize();
-    if (queued.addAndGet(len) > limit) {
-      // the peer ignored the window it was given
+    long cost = queued.addAndGet(len + ENTRY_COST);
+    if (bytes.addAndGet(len) > limit) {
+      // the peer ignored the window it was given: a protocol violation
       throw new IOException("peer sent more than its window on " + channel);
+    }
+    if (cost > limit + limit / 2) {
+      // within its window, but in so many small messages that queueing them costs the heap far
+      // more than the window: this channel ends, the session goes on
+      release(len);
+      LOG.debugf("%s: too many small messages queued for a socket that does not read", channel);
+      close();
+      channel.close(false); // tells the client (CHANNEL_CLOSE), unlike an immediate close
+      return;
     }
     byte[] copy = new byte[(int) len];
     System.arraycopy(data, off, copy, 0, (int) len);
@@ -132,7 +150,8 @@ final class UnixSocketPump {
         while (b.hasRemaining()) {
           socket.write(b);
         }
-        queued.addAndGet(-chunk.length);
+        queued.addAndGet(-(chunk.length + ENTRY_COST));
+        bytes.addAndGet(-chunk.length);
         release(chunk.length);
       }
     } catch (InterruptedException e) {

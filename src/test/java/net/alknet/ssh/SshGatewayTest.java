@@ -413,6 +413,63 @@ class SshGatewayTest {
   }
 
   /**
+   * A peer that fills its window with one-byte messages for a socket that does not read: what the
+   * node queues costs more than those bytes (an array and a queue node each), so past a bound the
+   * channel is closed instead of the heap growing ~50 times the window.
+   */
+  @Test
+  void tinyMessagesToAStalledSocketAreBounded() throws Exception {
+    Path stalled = sockets.resolve("stall.sock");
+    List<SocketChannel> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (ServerSocketChannel sink = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      sink.bind(UnixDomainSocketAddress.of(stalled));
+      Thread acceptor =
+          new Thread(
+              () -> {
+                try {
+                  held.add(sink.accept()); // and never read
+                } catch (IOException ignored) {
+                  // closed
+                }
+              });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      Served served = serve();
+      ClientSession s = connect(served, ALICE);
+      s.auth().verify(WAIT);
+      DirectStreamlocal ch = streamlocal(s, stalled.toString());
+      ch.open().verify(WAIT);
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+          Duration.ofSeconds(90),
+          () -> {
+            OutputStream out = ch.getInvertedIn();
+            try {
+              for (int i = 0; i < 1_000_000 && !ch.isClosing(); i++) {
+                out.write('x');
+                out.flush(); // one SSH message a byte
+              }
+            } catch (IOException closedUnderUs) {
+              // the node closed the channel: what we want
+            }
+          });
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (!ch.isClosing() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue(ch.isClosing(), "the channel outlived a flood of tiny messages");
+      assertTrue(s.isOpen(), "the session ended with the channel");
+      s.close(true);
+      served.awaitEnd();
+      awaitNoUnixThreads();
+    } finally {
+      for (SocketChannel c : held) {
+        c.close();
+      }
+      Files.deleteIfExists(stalled);
+    }
+  }
+
+  /**
    * One identity's Unix forwards, all its sessions together, hold at most its share of the
    * forwarding threads: here 6 (three channels of two); a fourth channel, in another session, is
    * refused with a resource shortage until one closes. Other identities are not affected.
