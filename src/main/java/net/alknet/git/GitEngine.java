@@ -193,7 +193,7 @@ public final class GitEngine {
     }
     try (repo) {
       if (request.service() == Service.UPLOAD_PACK) {
-        upload(repo, request, in, out, connectionId);
+        upload(repo, name, request, in, out, connectionId);
       } else {
         receive(repo, name, rule, who, in, out, connectionId);
       }
@@ -407,14 +407,22 @@ public final class GitEngine {
   }
 
   private void upload(
-      Repository repo, GitRequest request, InputStream in, OutputStream out, String connectionId)
+      Repository repo,
+      RepoName name,
+      GitRequest request,
+      InputStream in,
+      OutputStream out,
+      String connectionId)
       throws IOException {
     UploadPack up = new UploadPack(repo);
     up.setTimeout(ioTimeoutSeconds());
     up.setPackConfig(packConfig(repo));
     up.setTransferConfig(transferConfig(repo));
     if (up.getRequestPolicy() == UploadPack.RequestPolicy.REACHABLE_COMMIT) {
-      up.setRequestValidator(new ReachableWants());
+      // A walk without bitmaps asks for the maintenance that writes them (PushListener: at most
+      // one run pending per repository, bounded queue).
+      Path dir = repo.getDirectory().toPath();
+      up.setRequestValidator(new ReachableWants(() -> pushes.pushed(dir, name.name())));
     }
     if (request.wantsV2()) {
       up.setExtraParameters(request.parameters());

@@ -22,11 +22,27 @@ import org.eclipse.jgit.transport.WantNotValidException;
  * index, which node maintenance writes. Without one it only counts objects in the tips' own trees
  * as reachable, so a blob of an older commit would be refused: there this class walks every object
  * the visible refs reach, stopping as soon as each wanted object was seen. That walk costs what a
- * clone of the same repository without bitmaps costs upload-pack anyway.
+ * clone of the same repository without bitmaps costs upload-pack anyway. A client can ask for that
+ * walk again and again with wants it knows to be invalid, so each one also asks for maintenance
+ * ({@code noBitmaps}), which writes the bitmap index that makes JGit's check exact.
  */
 final class ReachableWants implements UploadPack.RequestValidator {
 
   private final UploadPack.RequestValidator jgit = new UploadPack.ReachableCommitRequestValidator();
+  private final Runnable noBitmaps;
+
+  /** With nothing to do when a walk was needed (tests). */
+  ReachableWants() {
+    this(() -> {});
+  }
+
+  /**
+   * @param noBitmaps run (it must not block) when the repository had no bitmap index and the walk
+   *     was needed
+   */
+  ReachableWants(Runnable noBitmaps) {
+    this.noBitmaps = noBitmaps;
+  }
 
   @Override
   public void checkWants(UploadPack up, List<ObjectId> wants)
@@ -39,6 +55,7 @@ final class ReachableWants implements UploadPack.RequestValidator {
         throw e; // exact: really unreachable
       }
     }
+    noBitmaps.run();
     ObjectId missing = firstUnreachable(up.getRevWalk().getObjectReader(), refs(up), wants);
     if (missing != null) {
       throw new WantNotValidException(missing);

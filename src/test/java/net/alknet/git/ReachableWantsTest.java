@@ -77,6 +77,21 @@ class ReachableWantsTest {
   }
 
   @Test
+  void aWalkWithoutBitmapsAsksForMaintenanceAndJGitsOwnAnswerDoesNot() throws Exception {
+    Repo r = repo();
+    UploadPack up = uploadPack(r.repository());
+    java.util.concurrent.atomic.AtomicInteger asked =
+        new java.util.concurrent.atomic.AtomicInteger();
+    ReachableWants check = new ReachableWants(asked::incrementAndGet);
+    check.checkWants(up, List.of(r.commits().get(r.commits().size() - 1))); // a tip: JGit says yes
+    assertEquals(0, asked.get());
+    check.checkWants(up, List.of(r.blob(0, "README"))); // an older blob: the walk
+    assertEquals(1, asked.get());
+    assertThrows(WantNotValidException.class, () -> check.checkWants(up, List.of(r.dangling())));
+    assertEquals(2, asked.get(), "a refused want walks too, and asks again");
+  }
+
+  @Test
   void anObjectNoRefReachesIsRefused() throws Exception {
     Repo r = repo();
     UploadPack up = uploadPack(r.repository());
