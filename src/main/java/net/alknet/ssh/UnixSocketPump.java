@@ -178,10 +178,13 @@ final class UnixSocketPump {
   }
 
   private void fail(String direction, IOException e) {
-    if (!closed.get()) {
-      LOG.debugf("%s: %s failed: %s", channel, direction, e.toString());
+    if (closed.get()) {
+      return; // closed on purpose (the channel is closing, or a flood): that path ends the channel
     }
+    LOG.debugf("%s: %s failed: %s", channel, direction, e.toString());
     close();
-    channel.close(true);
+    // Graceful: SSH_MSG_CHANNEL_CLOSE tells the client. An immediate close only forgets the channel
+    // here, and the client's side (an ssh -L connection) would stay open.
+    channel.close(false);
   }
 }

@@ -144,13 +144,7 @@ class CliIT {
                 "-Dquarkus.management.port=" + managementPort,
                 "-Dalknet.endpoint.shutdown-grace=2s",
                 "-Dalknet.dynamic.poll-interval=500ms"),
-            List.of(
-                "--data-dir",
-                data.toString(),
-                "--port",
-                String.valueOf(port),
-                "--bind",
-                "127.0.0.1"),
+            onLoopback(data, port),
             nodeLog,
             LISTENING,
             Duration.ofSeconds(60));
@@ -357,13 +351,7 @@ class CliIT {
                 "-Dalknet.call.imports.a.target=127.0.0.1:" + port,
                 "-Dalknet.call.imports.a.fingerprint=" + fpA,
                 "-Dalknet.call.imports.a.key-file=" + clientData.resolve("id_ed25519")),
-            List.of(
-                "--data-dir",
-                dataB.toString(),
-                "--port",
-                String.valueOf(portB),
-                "--bind",
-                "127.0.0.1"),
+            onLoopback(dataB, portB),
             logB,
             LISTENING,
             Duration.ofSeconds(60));

@@ -79,6 +79,13 @@ class GitEngineTest {
     server.close();
   }
 
+  /** Serves from a new engine with {@code settings} from now on. */
+  void restart(GitEngine.Settings settings) throws IOException {
+    server.close();
+    engine = new GitEngine(settings, access::get, denials);
+    server = new GitTestServer(engine, who::get, served::release);
+  }
+
   String url(String name) {
     return server.url(name);
   }
@@ -343,14 +350,9 @@ class GitEngineTest {
   /** An object larger than alknet.git.max-object-size is refused before it is read. */
   @Test
   void anObjectOverTheSizeLimitIsRefused() throws Exception {
-    server.close();
-    engine =
-        new GitEngine(
-            new GitEngine.Settings(
-                root, 16L << 20, 4096, 1000, 0, Duration.ofSeconds(10), Duration.ofMinutes(10)),
-            access::get,
-            denials);
-    server = new GitTestServer(engine, who::get, served::release);
+    restart(
+        new GitEngine.Settings(
+            root, 16L << 20, 4096, 1000, 0, Duration.ofSeconds(10), Duration.ofMinutes(10)));
     Git a = newWorkTree("a");
     RevCommit first = commit(a, "small", "fits");
     assertEquals(RemoteRefUpdate.Status.OK, push(a, url("r"), "refs/heads/main"));
@@ -373,14 +375,9 @@ class GitEngineTest {
    */
   @Test
   void aClientThatSendsNoRequestIsCutOffAfterTheRequestTimeout() throws Exception {
-    server.close();
-    engine =
-        new GitEngine(
-            new GitEngine.Settings(
-                root, 16L << 20, 1 << 20, 1000, 0, Duration.ofMillis(300), Duration.ofMinutes(10)),
-            access::get,
-            denials);
-    server = new GitTestServer(engine, who::get, served::release);
+    restart(
+        new GitEngine.Settings(
+            root, 16L << 20, 1 << 20, 1000, 0, Duration.ofMillis(300), Duration.ofMinutes(10)));
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
       s.setSoTimeout(30_000); // the test's own bound: far past the node's
       s.getOutputStream().write("00".getBytes(StandardCharsets.US_ASCII)); // half a length
@@ -402,14 +399,9 @@ class GitEngineTest {
    */
   @Test
   void aClientThatStallsMidPackIsCutOffAfterTheIoTimeout() throws Exception {
-    server.close();
-    engine =
-        new GitEngine(
-            new GitEngine.Settings(
-                root, 16L << 20, 1 << 20, 1000, 0, Duration.ofSeconds(10), Duration.ofSeconds(1)),
-            access::get,
-            denials);
-    server = new GitTestServer(engine, who::get, served::release);
+    restart(
+        new GitEngine.Settings(
+            root, 16L << 20, 1 << 20, 1000, 0, Duration.ofSeconds(10), Duration.ofSeconds(1)));
     Git a = newWorkTree("a");
     RevCommit c1 = commit(a, "f", "1");
     push(a, url("r"), "refs/heads/main");

@@ -112,13 +112,7 @@ class GitIT {
                 "-Dquarkus.management.port=" + freePort(),
                 "-Dalknet.endpoint.shutdown-grace=2s",
                 "-Dalknet.limits.idle-timeout=10s"),
-            List.of(
-                "--data-dir",
-                data.toString(),
-                "--port",
-                String.valueOf(port),
-                "--bind",
-                "127.0.0.1"),
+            onLoopback(data, port),
             nodeLog,
             LISTENING,
             Duration.ofSeconds(90));

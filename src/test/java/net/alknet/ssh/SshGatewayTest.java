@@ -470,6 +470,55 @@ class SshGatewayTest {
   }
 
   /**
+   * The program behind a Unix socket closes it while the client still sends: the node's write to
+   * the socket fails, and the client is told its channel closed (not left with a dead one).
+   */
+  @Test
+  void aSocketThatGoesAwayClosesTheClientsChannel() throws Exception {
+    Path gone = sockets.resolve("gone.sock");
+    try (ServerSocketChannel quitter = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      quitter.bind(UnixDomainSocketAddress.of(gone));
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  quitter.accept().close(); // accepts, then quits at once
+                } catch (IOException ignored) {
+                  // closed
+                }
+              });
+      t.setDaemon(true);
+      t.start();
+      Served served = serve();
+      ClientSession s = connect(served, ALICE);
+      s.auth().verify(WAIT);
+      DirectStreamlocal ch = streamlocal(s, gone.toString());
+      ch.open().verify(WAIT);
+      OutputStream out = ch.getInvertedIn();
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      try {
+        while (!ch.isClosing() && System.nanoTime() < deadline) {
+          out.write(new byte[1024]);
+          out.flush();
+          Thread.sleep(5);
+        }
+      } catch (IOException closed) {
+        // the channel closed under the write: what we want
+      }
+      while (!ch.isClosing() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue(ch.isClosing(), "the client was not told that its channel ended");
+      assertTrue(s.isOpen(), "the session ended with the channel");
+      s.close(true);
+      served.awaitEnd();
+      awaitNoUnixThreads();
+    } finally {
+      Files.deleteIfExists(gone);
+    }
+  }
+
+  /**
    * One identity's Unix forwards, all its sessions together, hold at most its share of the
    * forwarding threads: here 6 (three channels of two); a fourth channel, in another session, is
    * refused with a resource shortage until one closes. Other identities are not affected.
@@ -498,18 +547,9 @@ class SshGatewayTest {
     assertEquals(6, gateway.unixThreadsOf("alice"));
     assertTrue(b.isOpen(), "the session ended with the refused channel");
     a1.close(false).await(WAIT);
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    DirectStreamlocal again = null;
-    while (again == null && System.nanoTime() < deadline) {
-      DirectStreamlocal ch = streamlocal(b, echoSock);
-      try {
-        ch.open().verify(WAIT);
-        again = ch;
-      } catch (SshException stillFull) {
-        Thread.sleep(20); // the node may see the close a moment later
-      }
-    }
-    assertTrue(again != null, "the budget was not given back when a channel closed");
+    assertTrue(
+        openedWithin(WAIT, () -> streamlocal(b, echoSock)),
+        "the budget was not given back when a channel closed");
     a.close(true);
     b.close(true);
     first.awaitEnd();
@@ -520,6 +560,27 @@ class SshGatewayTest {
       Thread.sleep(20);
     }
     assertEquals(0, gateway.unixThreadsOf("alice"), "budget not given back at session end");
+  }
+
+  interface ChannelMaker {
+    org.apache.sshd.client.channel.ClientChannel make() throws IOException;
+  }
+
+  /**
+   * Whether a channel {@code maker} makes opens within {@code max}, trying again while it is
+   * refused: the node may see a closed channel's slot free a moment after the client does.
+   */
+  static boolean openedWithin(Duration max, ChannelMaker maker) throws Exception {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        maker.make().open().verify(WAIT);
+        return true;
+      } catch (SshException stillFull) {
+        Thread.sleep(20);
+      }
+    }
+    return false;
   }
 
   void awaitNoUnixThreads() throws InterruptedException {
@@ -767,21 +828,14 @@ class SshGatewayTest {
     assertEquals(SshDenials.LOGGED_PER_SESSION - 1, logged, String.join("\n", lines));
     // The session lives on, and a closed channel's slot is free again.
     open.get(0).close(false).await(WAIT);
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    ChannelDirectTcpip again = null;
-    while (again == null && System.nanoTime() < deadline) {
-      ChannelDirectTcpip ch =
-          s.createDirectTcpipChannel(
-              new SshdSocketAddress("127.0.0.1", 40200),
-              new SshdSocketAddress("127.0.0.1", echo.getLocalPort()));
-      try {
-        ch.open().verify(WAIT);
-        again = ch;
-      } catch (SshException stillFull) {
-        Thread.sleep(20); // the server may see the close a moment later
-      }
-    }
-    assertTrue(again != null, "no channel could be opened after one closed");
+    assertTrue(
+        openedWithin(
+            WAIT,
+            () ->
+                s.createDirectTcpipChannel(
+                    new SshdSocketAddress("127.0.0.1", 40200),
+                    new SshdSocketAddress("127.0.0.1", echo.getLocalPort()))),
+        "no channel could be opened after one closed");
     s.close(true);
     served.awaitEnd();
   }

@@ -137,13 +137,7 @@ class SshIT {
                 "-Dalknet.ssh.forward.allow-destinations=127.0.0.1:"
                     + allowed.getAddress().getPort(),
                 "-Dalknet.ssh.forward.allow-remote-ports=" + remotePort),
-            List.of(
-                "--data-dir",
-                data.toString(),
-                "--port",
-                String.valueOf(port),
-                "--bind",
-                "127.0.0.1"),
+            onLoopback(data, port),
             nodeLog,
             LISTENING,
             Duration.ofSeconds(60));

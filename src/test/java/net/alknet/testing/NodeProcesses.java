@@ -67,6 +67,12 @@ public final class NodeProcesses {
     return false;
   }
 
+  /** {@code serve}'s arguments for {@code data} on {@code port} of 127.0.0.1. */
+  public static List<String> onLoopback(Path data, int port) {
+    return List.of(
+        "--data-dir", data.toString(), "--port", String.valueOf(port), "--bind", "127.0.0.1");
+  }
+
   /**
    * Starts {@code serve} and waits until its log shows {@code ready}.
    *
