@@ -23,8 +23,8 @@ final class IdSet implements Iterable<ObjectId> {
   private static final int WORDS = 5;
 
   // Multiply-shift over the five words (Dietzfelbinger's 2-universal family): 64-bit random keys,
-  // the slot from the sum's top bits. A linear sum of 32-bit products with the low bits taken, as
-  // before, lets ids that differ only in their words' top bits share a few slots whatever the keys.
+  // the slot from the sum's top bits. (A sum of 32-bit products with its low bits taken would let
+  // ids that differ only in their words' top bits share a few slots, whatever the keys.)
   private final long[] keys = randomLongs(WORDS + 1);
   private int shift; // 64 - log2(slots)
   private final int[] words = new int[WORDS];
