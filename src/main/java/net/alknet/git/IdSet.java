@@ -182,6 +182,14 @@ final class IdSet implements Iterable<ObjectId> {
             + k[2] * (w[2] & 0xffffffffL)
             + k[3] * (w[3] & 0xffffffffL)
             + k[4] * (w[4] & 0xffffffffL);
+    // The sum's top bits are universal, but for ids in arithmetic progression (ids that differ in
+    // one word by a counter) they fall in runs that linear probing pays for; a fixed bijection
+    // (MurmurHash3's 64-bit finalizer) breaks the runs and keeps distinct sums distinct.
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    h ^= h >>> 33;
     return (int) (h >>> shift);
   }
 
