@@ -95,7 +95,7 @@ public final class GitAccess {
     }
   }
 
-  private record Compiled(Rule rule, Pattern regex) {}
+  private record Compiled(Rule rule, Glob glob) {}
 
   /** No file: the plain scopes for every repository. */
   public static final GitAccess DEFAULT = new GitAccess(List.of());
@@ -125,7 +125,7 @@ public final class GitAccess {
       return Optional.of(IMPLICIT);
     }
     for (Compiled c : rules) {
-      if (c.regex().matcher(name).matches()) {
+      if (c.glob().matches(name)) {
         return Optional.of(c.rule());
       }
     }
@@ -163,7 +163,7 @@ public final class GitAccess {
       }
       try {
         Rule r = parseLine(s, lineNo);
-        out.add(new Compiled(r, glob(r.pattern())));
+        out.add(new Compiled(r, Glob.compile(r.pattern())));
       } catch (IllegalArgumentException e) {
         throw new ConfigFormatException(FILE, lineNo, e.getMessage());
       }
@@ -241,33 +241,6 @@ public final class GitAccess {
     if (p.contains("***")) {
       throw new IllegalArgumentException("bad pattern '" + shorten(p) + "' ('***')");
     }
-  }
-
-  /** Compiles a glob (already syntax-checked) to an anchored regex. */
-  static Pattern glob(String p) {
-    String g = p.endsWith(".git") ? p.substring(0, p.length() - 4) : p;
-    StringBuilder re = new StringBuilder();
-    for (int i = 0; i < g.length(); i++) {
-      char c = g.charAt(i);
-      if (c == '*') {
-        if (i + 1 < g.length() && g.charAt(i + 1) == '*') {
-          i++;
-          if (i + 1 < g.length() && g.charAt(i + 1) == '/') {
-            i++;
-            re.append("(?:.*/)?"); // "**/" also matches zero segments
-          } else {
-            re.append(".*");
-          }
-        } else {
-          re.append("[^/]*");
-        }
-      } else if (c == '?') {
-        re.append("[^/]");
-      } else {
-        re.append(Pattern.quote(String.valueOf(c)));
-      }
-    }
-    return Pattern.compile(re.toString());
   }
 
   private static String shorten(String s) {

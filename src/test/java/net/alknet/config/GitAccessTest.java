@@ -53,14 +53,79 @@ class GitAccessTest {
 
   @Test
   void globs() {
-    assertTrue(GitAccess.glob("**").matcher("a/b/c").matches());
-    assertTrue(GitAccess.glob("a/**/z").matcher("a/z").matches());
-    assertTrue(GitAccess.glob("a/**/z").matcher("a/b/c/z").matches());
-    assertFalse(GitAccess.glob("a/*").matcher("a/b/c").matches());
-    assertTrue(GitAccess.glob("a?c").matcher("abc").matches());
-    assertFalse(GitAccess.glob("a?c").matcher("a/c").matches());
-    assertFalse(GitAccess.glob("a.c").matcher("abc").matches());
-    assertTrue(GitAccess.glob("app.git").matcher("app").matches());
+    assertTrue(Glob.compile("**").matches("a/b/c"));
+    assertTrue(Glob.compile("a/**/z").matches("a/z"));
+    assertTrue(Glob.compile("a/**/z").matches("a/b/c/z"));
+    assertFalse(Glob.compile("a/**/z").matches("a/bz"), "**/ ends at a slash");
+    assertFalse(Glob.compile("a/*").matches("a/b/c"));
+    assertTrue(Glob.compile("a?c").matches("abc"));
+    assertFalse(Glob.compile("a?c").matches("a/c"));
+    assertFalse(Glob.compile("a.c").matches("abc"));
+    assertTrue(Glob.compile("app.git").matches("app"));
+    assertTrue(Glob.compile("**").matches(""));
+    assertFalse(Glob.compile("?").matches(""));
+  }
+
+  /** The regex the globs were compiled to before: the meaning the matcher must keep. */
+  static java.util.regex.Pattern regex(String p) {
+    String g = p.endsWith(".git") ? p.substring(0, p.length() - 4) : p;
+    StringBuilder re = new StringBuilder();
+    for (int i = 0; i < g.length(); i++) {
+      char c = g.charAt(i);
+      if (c == '*' && i + 1 < g.length() && g.charAt(i + 1) == '*') {
+        i++;
+        if (i + 1 < g.length() && g.charAt(i + 1) == '/') {
+          i++;
+          re.append("(?:.*/)?");
+        } else {
+          re.append(".*");
+        }
+      } else if (c == '*') {
+        re.append("[^/]*");
+      } else if (c == '?') {
+        re.append("[^/]");
+      } else {
+        re.append(java.util.regex.Pattern.quote(String.valueOf(c)));
+      }
+    }
+    return java.util.regex.Pattern.compile(re.toString());
+  }
+
+  @Test
+  void theMatcherAgreesWithTheRegexOnRandomPatternsAndNames() {
+    java.util.Random random = new java.util.Random(11);
+    String[] pieces = {"a", "b", "/", "*", "**", "**/", "?", "ab", "a/"};
+    String names = "ab/";
+    for (int t = 0; t < 20_000; t++) {
+      StringBuilder p = new StringBuilder();
+      for (int k = 1 + random.nextInt(6); k > 0; k--) {
+        p.append(pieces[random.nextInt(pieces.length)]);
+      }
+      String pattern = p.toString();
+      if (pattern.contains("***")) {
+        continue; // refused by the parser
+      }
+      StringBuilder n = new StringBuilder();
+      for (int k = random.nextInt(8); k > 0; k--) {
+        n.append(names.charAt(random.nextInt(names.length())));
+      }
+      String name = n.toString();
+      assertEquals(
+          regex(pattern).matcher(name).matches(),
+          Glob.compile(pattern).matches(name),
+          "'" + pattern + "' on '" + name + "'");
+    }
+  }
+
+  @Test
+  void aPatternThatWouldBacktrackMatchesInLinearTime() {
+    // As a regex, [^/]*a[^/]*a... against 200 a's and no b backtracks for a very long time.
+    String name = "a".repeat(200);
+    Glob g = Glob.compile("*a*a*a*a*a*a*a*a*b");
+    assertFalse(
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            java.time.Duration.ofSeconds(10), () -> g.matches(name)));
+    assertTrue(Glob.compile("*a*a*a*a*a*a*a*a*").matches(name));
   }
 
   @Test
