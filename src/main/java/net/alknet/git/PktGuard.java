@@ -52,6 +52,7 @@ final class PktGuard extends FilterInputStream {
   private int wantLen; // bytes of the current payload captured for the want check
   private boolean inPayload;
   private boolean passThrough;
+  private long lastDataNanos; // System.nanoTime() of the last read that returned bytes
 
   private PktGuard(InputStream in, long maxPackObjects, boolean checkWants) {
     super(in);
@@ -60,7 +61,7 @@ final class PktGuard extends FilterInputStream {
   }
 
   /** For receive-pack: refuses a pack that declares more than {@code maxObjects} objects. */
-  static InputStream push(InputStream in, long maxObjects) {
+  static PktGuard push(InputStream in, long maxObjects) {
     return new PktGuard(in, maxObjects, false);
   }
 
@@ -76,12 +77,24 @@ final class PktGuard extends FilterInputStream {
     return n < 0 ? -1 : one[0] & 0xff;
   }
 
+  /**
+   * When the last bytes arrived ({@link System#nanoTime()}; 0: none yet). For a push, once JGit has
+   * parsed the pack, this is when its last byte came in: the log line splits a push's time there
+   * between receiving and indexing.
+   */
+  long lastDataNanos() {
+    return lastDataNanos;
+  }
+
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
-    if (passThrough) {
-      return in.read(b, off, len);
-    }
     int n = in.read(b, off, len);
+    if (n > 0) {
+      lastDataNanos = System.nanoTime();
+    }
+    if (passThrough) {
+      return n;
+    }
     for (int i = 0; i < n && !passThrough; i++) {
       inspect(b[off + i]);
     }

@@ -195,6 +195,23 @@ class PktGuardTest {
   }
 
   @Test
+  void theTimeOfTheLastBytesIsKeptForThePushLogLine() throws Exception {
+    byte[] push = concat("0000".getBytes(), packHeader(1), new byte[] {1, 2, 3});
+    PktGuard in = PktGuard.push(new ByteArrayInputStream(push), 1);
+    assertTrue(in.lastDataNanos() == 0, "nothing read yet");
+    long before = System.nanoTime();
+    byte[] buf = new byte[push.length];
+    assertTrue(in.read(buf, 0, 4) == 4);
+    long first = in.lastDataNanos();
+    assertTrue(first - before >= 0, "stamped when bytes came");
+    drain(in); // the pack passes through uninspected, and is stamped too
+    long last = in.lastDataNanos();
+    assertTrue(last - first >= 0);
+    assertTrue(in.read(buf, 0, 1) == -1);
+    assertTrue(in.lastDataNanos() == last, "the end of the stream is no data");
+  }
+
+  @Test
   void skipAndResetKeepTheFramingInStep() throws Exception {
     InputStream in = PktGuard.push(new ByteArrayInputStream(pkt("abc")), 1);
     assertTrue(in.skip(-1) == 0 && in.skip(0) == 0);
