@@ -92,6 +92,13 @@ public interface AlknetConfig {
     Optional<MemorySize> maxPackSize();
 
     /**
+     * Heap all pushes in progress together may hold for the objects of their packs (about 128 bytes
+     * per object, reserved when a pack's header declares its count): a push past it is refused,
+     * with "try again later" while others hold the memory. Unset: a quarter of the maximum heap.
+     */
+    Optional<MemorySize> pushMemory();
+
+    /**
      * Time a client has, once connected, to send its first message (git daemon's {@code
      * --init-timeout}); a late one gets an error and the connection is closed. Default {@code 10s}.
      */

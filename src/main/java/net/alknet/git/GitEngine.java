@@ -138,6 +138,7 @@ public final class GitEngine {
   private final Supplier<GitAccess> access;
   private final GitDenials denials;
   private final PushListener pushes;
+  private final PushMemory pushMemory;
   private final ConcurrentHashMap<String, Object> createLocks = new ConcurrentHashMap<>();
 
   public GitEngine(Settings settings, Supplier<GitAccess> access, GitDenials denials) {
@@ -146,10 +147,24 @@ public final class GitEngine {
 
   public GitEngine(
       Settings settings, Supplier<GitAccess> access, GitDenials denials, PushListener pushes) {
+    this(settings, access, denials, pushes, new PushMemory(PushMemory.defaultLimit()));
+  }
+
+  /**
+   * @param pushMemory what the pushes in progress may hold for their objects, all together; shared
+   *     by every engine of the node
+   */
+  GitEngine(
+      Settings settings,
+      Supplier<GitAccess> access,
+      GitDenials denials,
+      PushListener pushes,
+      PushMemory pushMemory) {
     this.settings = settings;
     this.access = access;
     this.denials = denials;
     this.pushes = pushes;
+    this.pushMemory = pushMemory;
   }
 
   /** What {@link #decide} allows. */
@@ -207,6 +222,17 @@ public final class GitEngine {
    */
   private int ioTimeoutSeconds() {
     return (int) Math.min(Integer.MAX_VALUE, settings.ioTimeout().toSeconds());
+  }
+
+  /**
+   * JGit's timeout for a push: its reads of the pack wait ten times JGit's timeout (a client may
+   * count and compress for a long time before the pack starts), so a tenth of the io-timeout, at
+   * least one second, makes the pack's reads wait the io-timeout; the commands before it and the
+   * report after it wait a tenth of it. With the io-timeout itself a stalled push held its thread
+   * and memory ten times as long as configured.
+   */
+  private int pushTimeoutSeconds() {
+    return (int) Math.max(1, (ioTimeoutSeconds() + 9L) / 10);
   }
 
   /** Closes a waiting request's input when its first message is late. */
@@ -457,7 +483,7 @@ public final class GitEngine {
       String connectionId)
       throws IOException {
     ReceivePack rp = new NodeReceivePack(repo);
-    rp.setTimeout(ioTimeoutSeconds());
+    rp.setTimeout(pushTimeoutSeconds());
     rp.setAtomic(true);
     rp.setAllowPushOptions(true);
     rp.setAllowNonFastForwards(!rule.denyNonFastForward());
@@ -476,7 +502,7 @@ public final class GitEngine {
     }
     // Timing for the log line: receiving the pack (until its last byte), indexing and checking it
     // (JGit resolves deltas once the whole pack is in), then updating the refs.
-    PktGuard guarded = PktGuard.push(source, settings.maxPackObjects());
+    PktGuard guarded = PktGuard.push(source, settings.maxPackObjects(), pushMemory);
     long start = System.nanoTime();
     long[] checked = {start};
     PreReceiveHook check = rp.getPreReceiveHook();
@@ -511,6 +537,8 @@ public final class GitEngine {
       LOG.infof("[%s] push to '%s' interrupted; no ref changed", connectionId, name);
     } catch (IOException | RuntimeException e) {
       LOG.infof("[%s] push to '%s' failed: %s", connectionId, name, causes(e));
+    } finally {
+      guarded.release(); // JGit holds nothing of the pack any more
     }
   }
 

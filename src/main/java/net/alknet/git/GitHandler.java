@@ -1,5 +1,6 @@
 package net.alknet.git;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -43,6 +44,7 @@ public class GitHandler implements ProtocolHandler {
   private final GitMaintenance.Settings maintenanceSettings;
   private final MeterRegistry meters;
   private final GitDenials denials;
+  private final PushMemory pushMemory; // node-wide, across engines
   private Engine engine; // guarded by this
   private boolean stopping; // guarded by this: shutdown() until the next start
 
@@ -62,6 +64,16 @@ public class GitHandler implements ProtocolHandler {
     settings(Path.of(".")); // the push limits and request timeout, checked now
     this.meters = meters;
     this.denials = new GitDenials(meters);
+    this.pushMemory =
+        new PushMemory(
+            this.config.pushMemory().map(m -> m.asLongValue()).orElseGet(PushMemory::defaultLimit));
+    Gauge.builder(PushMemory.METER + ".reserved", pushMemory, PushMemory::reserved)
+        .description("heap reserved by the pushes in progress for their objects")
+        .baseUnit("bytes")
+        .register(meters);
+    FunctionCounter.builder(PushMemory.METER + ".refused", pushMemory, PushMemory::refused)
+        .description("pushes refused for want of alknet.git.push-memory")
+        .register(meters);
     Gauge.builder(GitMaintenance.METER + ".pending", this, GitHandler::pendingMaintenance)
         .register(meters);
   }
@@ -161,7 +173,8 @@ public class GitHandler implements ProtocolHandler {
                       .map(c -> c.git())
                       .orElse(GitAccess.DEFAULT),
               denials,
-              maintenance::pushed);
+              maintenance::pushed,
+              pushMemory);
       engine = new Engine(dir, e, maintenance);
     }
     return engine.engine();

@@ -17,8 +17,9 @@ import org.eclipse.jgit.transport.ServiceMayNotContinueException;
  * <ul>
  *   <li><b>Pack header.</b> JGit's pack parser allocates an array for the number of objects the
  *       12-byte pack header declares before any object arrives: a push of {@code PACK 0002 <count>}
- *       and then silence held about 390 MiB of heap for a count of 100 million. With a limit, the
- *       header's count must not exceed it.
+ *       and then silence held about 390 MiB of heap for a count of 100 million. The header's count
+ *       must not exceed the limit for one push, and must fit in what {@link PushMemory} leaves to
+ *       all pushes together.
  *   <li><b>Colliding wants.</b> JGit keeps the ids of {@code want} lines in a {@code HashSet}; an
  *       object id's {@code hashCode} is 4 of its 20 bytes, and ids are not {@code Comparable} to
  *       the set, so ids crafted to share those bytes make each insert scan all before it (40 000
@@ -39,6 +40,8 @@ final class PktGuard extends FilterInputStream {
   private static final byte[] WANT = "want ".getBytes(StandardCharsets.US_ASCII);
 
   private final long maxPackObjects; // 0: no pack expected (fetch)
+  private final PushMemory memory;
+  private PushMemory.Reservation reservation; // the pack's, once its header came
   private final boolean checkWants;
   private final Map<Integer, Integer> wantHashes = new HashMap<>();
   private final IdSet wanted = new IdSet(); // distinct ids: git repeats wants (refs on one commit,
@@ -53,21 +56,38 @@ final class PktGuard extends FilterInputStream {
   private boolean inPayload;
   private boolean passThrough;
   private long lastDataNanos; // System.nanoTime() of the last read that returned bytes
+  private IOException refusal; // once refused, every later read fails the same way
 
-  private PktGuard(InputStream in, long maxPackObjects, boolean checkWants) {
+  private PktGuard(InputStream in, long maxPackObjects, PushMemory memory, boolean checkWants) {
     super(in);
     this.maxPackObjects = maxPackObjects;
+    this.memory = memory;
     this.checkWants = checkWants;
   }
 
-  /** For receive-pack: refuses a pack that declares more than {@code maxObjects} objects. */
+  /**
+   * For receive-pack: refuses a pack that declares more than {@code maxObjects} objects, or whose
+   * objects {@code memory} has no room for; the room taken is held until {@link #release()}.
+   */
+  static PktGuard push(InputStream in, long maxObjects, PushMemory memory) {
+    return new PktGuard(in, maxObjects, memory, false);
+  }
+
+  /** As {@link #push(InputStream, long, PushMemory)}, with no bound on memory. */
   static PktGuard push(InputStream in, long maxObjects) {
-    return new PktGuard(in, maxObjects, false);
+    return push(in, maxObjects, new PushMemory(Long.MAX_VALUE));
   }
 
   /** For upload-pack: refuses wants whose ids collide in hash tables. */
   static InputStream fetch(InputStream in) {
-    return new PktGuard(in, 0, true);
+    return new PktGuard(in, 0, null, true);
+  }
+
+  /** Gives back the memory the pack's header reserved, if any; for when the push has ended. */
+  void release() {
+    if (reservation != null) {
+      reservation.close();
+    }
   }
 
   @Override
@@ -88,6 +108,9 @@ final class PktGuard extends FilterInputStream {
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
+    if (refusal != null) {
+      throw new IOException(refusal.getMessage(), refusal); // and nothing more is inspected
+    }
     int n = in.read(b, off, len);
     if (n > 0) {
       lastDataNanos = System.nanoTime();
@@ -95,8 +118,13 @@ final class PktGuard extends FilterInputStream {
     if (passThrough) {
       return n;
     }
-    for (int i = 0; i < n && !passThrough; i++) {
-      inspect(b[off + i]);
+    try {
+      for (int i = 0; i < n && !passThrough; i++) {
+        inspect(b[off + i]);
+      }
+    } catch (IOException e) {
+      refusal = e;
+      throw e;
     }
     return n;
   }
@@ -183,6 +211,7 @@ final class PktGuard extends FilterInputStream {
               + maxPackObjects
               + ": alknet.git.max-pack-objects)");
     }
+    reservation = memory.reserve(count);
   }
 
   /** An ASCII hex digit's value (either case, as git and JGit accept); -1 for anything else. */

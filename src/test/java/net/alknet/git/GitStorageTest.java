@@ -83,6 +83,11 @@ class GitStorageTest {
       }
 
       @Override
+      public Optional<MemorySize> pushMemory() {
+        return Optional.empty();
+      }
+
+      @Override
       public java.time.Duration requestTimeout() {
         return java.time.Duration.ofSeconds(10);
       }
