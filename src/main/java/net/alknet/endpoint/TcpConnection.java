@@ -1,18 +1,34 @@
 package net.alknet.endpoint;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /** A connection over TLS 1.3/TCP: exactly one stream, the connection itself. */
 final class TcpConnection extends NettyConnection {
 
+  /**
+   * A node's normal close waits at most this long in all, however much the peer goes on sending.
+   */
+  static final long LINGER_MAX_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  private static final long LINGER_POLL_MS = 100;
+
   private final SocketChannel channel;
   private final NettyStream stream;
+  private final boolean server;
+  private final long lingerSilenceNanos; // as QUIC's: 5 s, or the idle timeout if shorter
   private final AtomicBoolean claimed = new AtomicBoolean();
+  private final AtomicBoolean lingering = new AtomicBoolean();
 
   TcpConnection(
       String id,
@@ -25,6 +41,9 @@ final class TcpConnection extends NettyConnection {
       Logger log) {
     super(id, alpn, Transport.TCP, channel.remoteAddress(), peerCertificate, meters, 1, log);
     this.channel = channel;
+    this.server = server;
+    this.lingerSilenceNanos =
+        Math.min(QuicConnection.PEER_SILENCE_NANOS, limits.idleTimeout().toNanos());
     this.stream = new NettyStream(channel, this, 0, limits.streamBufferBytes());
     // A node never half-closes TCP (only TLS close_notify), so on the client a TCP FIN means the
     // node closed the connection; a node keeps a cleanly half-closed client's output open.
@@ -45,8 +64,87 @@ final class TcpConnection extends NettyConnection {
     throw new IOException("a TLS/TCP connection carries exactly one stream, already in use");
   }
 
+  /**
+   * A node ending a connection normally (its handler returned) lingers: it sends close_notify and a
+   * FIN, then reads and discards whatever the peer still sends until the peer closes, falls silent
+   * for five seconds, or thirty seconds have passed. Closing a TCP socket with unread input makes
+   * the kernel answer with a reset instead of a FIN, and the reset can take with it what the peer
+   * had received but not yet read: the handler's last words. A git push refused at its pack header
+   * (the client still sending the pack) lost its "unpack error …" report to the client about every
+   * second time that way. Any other close is immediate.
+   */
   @Override
   public void close(CloseCode code, String reason) {
+    if (server && code == CloseCode.NO_ERROR && channel.isActive()) {
+      if (lingering.compareAndSet(false, true)) {
+        recordLocalClose(code, reason);
+        channel.eventLoop().execute(this::linger);
+      }
+      return;
+    }
     closeChannel(channel, code, reason);
+  }
+
+  private void linger() {
+    if (!channel.isActive()) {
+      return;
+    }
+    Drain drain = new Drain();
+    // First in the pipeline: what comes in now goes neither through TLS nor to the stream.
+    channel.pipeline().addFirst("linger", drain);
+    channel.config().setAutoRead(true); // the stream may have paused reading
+    SslHandler ssl = channel.pipeline().get(SslHandler.class);
+    if (ssl != null) {
+      // Completes once close_notify is written; never, if the peer stopped reading (the silence
+      // bound below ends that case).
+      ssl.closeOutbound()
+          .addListener(
+              f -> {
+                if (channel.isActive()) {
+                  channel.shutdownOutput();
+                }
+              });
+    } else {
+      channel.shutdownOutput();
+    }
+    drain.check();
+  }
+
+  /** Discards the peer's bytes while the node lingers, and ends the lingering. */
+  private final class Drain extends ChannelInboundHandlerAdapter {
+    private final long start = System.nanoTime();
+    private long lastRead = start;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ReferenceCountUtil.release(msg);
+      lastRead = System.nanoTime();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      // nothing was passed on
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        ctx.close(); // the peer closed its side: done
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    void check() {
+      if (!channel.isOpen()) {
+        return;
+      }
+      long now = System.nanoTime();
+      if (now - lastRead >= lingerSilenceNanos || now - start >= LINGER_MAX_NANOS) {
+        channel.close();
+        return;
+      }
+      channel.eventLoop().schedule(this::check, LINGER_POLL_MS, TimeUnit.MILLISECONDS);
+    }
   }
 }
