@@ -27,6 +27,7 @@ final class TcpConnection extends NettyConnection {
   private final NettyStream stream;
   private final boolean server;
   private final long lingerSilenceNanos; // as QUIC's: 5 s, or the idle timeout if shorter
+  private final long lingerMaxNanos; // the idle timeout
   private final AtomicBoolean claimed = new AtomicBoolean();
   private final AtomicBoolean lingering = new AtomicBoolean();
 
@@ -44,9 +45,11 @@ final class TcpConnection extends NettyConnection {
     this.server = server;
     this.lingerSilenceNanos =
         Math.min(QuicConnection.PEER_SILENCE_NANOS, limits.idleTimeout().toNanos());
+    this.lingerMaxNanos = limits.idleTimeout().toNanos();
     this.stream = new NettyStream(channel, this, 0, limits.streamBufferBytes());
-    // A node never half-closes TCP (only TLS close_notify), so on the client a TCP FIN means the
-    // node closed the connection; a node keeps a cleanly half-closed client's output open.
+    // A node half-closes TCP only as it ends the connection (close_notify first, see close), so on
+    // the client a TCP FIN means the node closed the connection; a node keeps a cleanly
+    // half-closed client's output open.
     stream.tcpHalfCloseAllowed(server);
     channel.pipeline().addLast("stream", stream);
     registerStream(stream);
@@ -66,11 +69,12 @@ final class TcpConnection extends NettyConnection {
 
   /**
    * A node ending a connection normally (its handler returned) lingers: it sends close_notify and a
-   * FIN, then reads and discards whatever the peer still sends until the peer closes, falls silent
-   * for five seconds, or thirty seconds have passed. Closing a TCP socket with unread input makes
-   * the kernel answer with a reset instead of a FIN, and the reset can take with it what the peer
-   * had received but not yet read: the handler's last words. A git push refused at its pack header
-   * (the client still sending the pack) lost its "unpack error …" report to the client about every
+   * FIN after what the handler wrote, then reads and discards whatever the peer still sends, until
+   * the peer closes its side, or neither side has moved a byte for five seconds (the idle timeout,
+   * if shorter), or for the idle timeout in all. Closing a TCP socket with unread input makes the
+   * kernel answer with a reset instead of a FIN, and the reset can take with it what the peer had
+   * received but not yet read: the handler's last words. A git push refused at its pack header (the
+   * client still sending the pack) lost its "unpack error …" report to the client about every
    * second time that way. Any other close is immediate.
    */
   @Override
@@ -93,32 +97,39 @@ final class TcpConnection extends NettyConnection {
     // First in the pipeline: what comes in now goes neither through TLS nor to the stream.
     channel.pipeline().addFirst("linger", drain);
     channel.config().setAutoRead(true); // the stream may have paused reading
+    boolean peerDone = channel.isInputShutdown(); // its FIN came before: no event will
     SslHandler ssl = channel.pipeline().get(SslHandler.class);
-    if (ssl != null) {
-      // Completes once close_notify is written; never, if the peer stopped reading (the silence
-      // bound below ends that case).
-      ssl.closeOutbound()
-          .addListener(
-              f -> {
-                if (channel.isActive()) {
-                  channel.shutdownOutput();
-                }
-              });
-    } else {
-      channel.shutdownOutput();
-    }
+    // close_notify goes out after what the handler wrote; the future completes once it is written
+    // (never, if the peer stopped reading: the silence bound ends that case).
+    io.netty.util.concurrent.Future<?> notified =
+        ssl != null ? ssl.closeOutbound() : channel.newSucceededFuture();
+    notified.addListener(
+        f -> {
+          if (peerDone) {
+            channel.close();
+          } else if (channel.isActive()) {
+            channel.shutdownOutput();
+          }
+        });
     drain.check();
+  }
+
+  /** Bytes the channel still has to write to the socket (what the peer has yet to receive). */
+  private long pendingOutbound() {
+    io.netty.channel.ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+    return out == null ? 0 : out.totalPendingWriteBytes();
   }
 
   /** Discards the peer's bytes while the node lingers, and ends the lingering. */
   private final class Drain extends ChannelInboundHandlerAdapter {
     private final long start = System.nanoTime();
-    private long lastRead = start;
+    private long lastMoved = start;
+    private long lastPending = -1;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       ReferenceCountUtil.release(msg);
-      lastRead = System.nanoTime();
+      lastMoved = System.nanoTime();
     }
 
     @Override
@@ -129,7 +140,9 @@ final class TcpConnection extends NettyConnection {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
-        ctx.close(); // the peer closed its side: done
+        // The peer closed its side. Through the whole pipeline, so TLS still flushes what is
+        // queued (bounded by its close_notify flush timeout) before the socket closes.
+        ctx.channel().close();
         return;
       }
       ctx.fireUserEventTriggered(evt);
@@ -140,7 +153,12 @@ final class TcpConnection extends NettyConnection {
         return;
       }
       long now = System.nanoTime();
-      if (now - lastRead >= lingerSilenceNanos || now - start >= LINGER_MAX_NANOS) {
+      long pending = pendingOutbound();
+      if (pending != lastPending) {
+        lastPending = pending; // the peer is still taking the handler's last words
+        lastMoved = now;
+      }
+      if (now - lastMoved >= lingerSilenceNanos || now - start >= lingerMaxNanos) {
         channel.close();
         return;
       }

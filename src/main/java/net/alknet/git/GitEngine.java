@@ -225,17 +225,9 @@ public final class GitEngine {
   }
 
   /**
-   * JGit's timeout for a push: its reads of the pack wait ten times JGit's timeout (a client may
-   * count and compress for a long time before the pack starts), so a tenth of the io-timeout, at
-   * least one second, makes the pack's reads wait the io-timeout; the commands before it and the
-   * report after it wait a tenth of it. With the io-timeout itself a stalled push held its thread
-   * and memory ten times as long as configured.
+   * Closes a waiting request's input when its first message is late, or a push's when one read has
+   * blocked for the io-timeout.
    */
-  private int pushTimeoutSeconds() {
-    return (int) Math.max(1, (ioTimeoutSeconds() + 9L) / 10);
-  }
-
-  /** Closes a waiting request's input when its first message is late. */
   private static final java.util.concurrent.ScheduledExecutorService DEADLINES = deadlines();
 
   private static java.util.concurrent.ScheduledExecutorService deadlines() {
@@ -243,7 +235,7 @@ public final class GitEngine {
         new java.util.concurrent.ScheduledThreadPoolExecutor(
             1,
             r -> {
-              Thread t = new Thread(r, "alknet-git-request-timeout");
+              Thread t = new Thread(r, "alknet-git-timeouts");
               t.setDaemon(true);
               return t;
             });
@@ -483,7 +475,7 @@ public final class GitEngine {
       String connectionId)
       throws IOException {
     ReceivePack rp = new NodeReceivePack(repo);
-    rp.setTimeout(pushTimeoutSeconds());
+    rp.setTimeout(ioTimeoutSeconds()); // for the pack's reads JGit waits ten times that: see below
     rp.setAtomic(true);
     rp.setAllowPushOptions(true);
     rp.setAllowNonFastForwards(!rule.denyNonFastForward());
@@ -503,6 +495,8 @@ public final class GitEngine {
     // Timing for the log line: receiving the pack (until its last byte), indexing and checking it
     // (JGit resolves deltas once the whole pack is in), then updating the refs.
     PktGuard guarded = PktGuard.push(source, settings.maxPackObjects(), pushMemory);
+    java.util.concurrent.ScheduledFuture<?> watchdog =
+        readWatchdog(guarded, in, name, connectionId);
     long start = System.nanoTime();
     long[] checked = {start};
     PreReceiveHook check = rp.getPreReceiveHook();
@@ -514,7 +508,12 @@ public final class GitEngine {
     rp.setPostReceiveHook(
         (r, commands) -> {
           long end = System.nanoTime();
-          long received = Math.min(Math.max(guarded.lastDataNanos(), start), checked[0]);
+          long received = guarded.lastDataNanos();
+          if (received == 0 || received - start < 0) {
+            received = start;
+          } else if (received - checked[0] > 0) {
+            received = checked[0];
+          }
           LOG.infof(
               "[%s] push to '%s' by %s updated %s (pack of %d bytes received in %.2f s and"
                   + " indexed in %.2f s more, refs in %.2f s)",
@@ -538,8 +537,41 @@ public final class GitEngine {
     } catch (IOException | RuntimeException e) {
       LOG.infof("[%s] push to '%s' failed: %s", connectionId, name, causes(e));
     } finally {
+      watchdog.cancel(false);
       guarded.release(); // JGit holds nothing of the pack any more
     }
+  }
+
+  /**
+   * Ends a push whose client has left one read blocked for the io-timeout, by closing its input.
+   * JGit's own timeout does that for the commands, but waits ten times as long for the pack (a
+   * client may count and compress for a long time before the pack starts): a stalled push would
+   * hold its thread and its {@link PushMemory} share for 100 minutes by default. A tenth of the
+   * timeout for JGit instead would cut a push whose client runs a pre-push hook (git runs it
+   * between the ref advertisement and the commands, the connection open) after a minute.
+   */
+  private java.util.concurrent.ScheduledFuture<?> readWatchdog(
+      PktGuard guarded, InputStream in, RepoName name, String connectionId) {
+    long limit = settings.ioTimeout().toNanos();
+    long period = Math.max(250, Math.min(30_000, settings.ioTimeout().toMillis() / 4));
+    java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
+    return DEADLINES.scheduleWithFixedDelay(
+        () -> {
+          if (guarded.blockedNanos(System.nanoTime()) > limit && cut.compareAndSet(false, true)) {
+            LOG.infof(
+                "[%s] push to '%s': no data from the client for %s (alknet.git.io-timeout);"
+                    + " ending it",
+                connectionId, name, settings.ioTimeout());
+            try {
+              in.close(); // ends the blocked read
+            } catch (IOException e) {
+              // closing is all we wanted
+            }
+          }
+        },
+        period,
+        period,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** Bytes of the pushed pack; 0 for a push without one (deletes only). */

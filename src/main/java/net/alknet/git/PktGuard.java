@@ -57,6 +57,7 @@ final class PktGuard extends FilterInputStream {
   private boolean passThrough;
   private long lastDataNanos; // System.nanoTime() of the last read that returned bytes
   private IOException refusal; // once refused, every later read fails the same way
+  private volatile long readingSince; // System.nanoTime() as the read in progress began; 0: none
 
   private PktGuard(InputStream in, long maxPackObjects, PushMemory memory, boolean checkWants) {
     super(in);
@@ -106,12 +107,24 @@ final class PktGuard extends FilterInputStream {
     return lastDataNanos;
   }
 
+  /** How long the read in progress has been blocked at {@code now}; 0 with none in progress. */
+  long blockedNanos(long now) {
+    long since = readingSince;
+    return since == 0 ? 0 : now - since;
+  }
+
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     if (refusal != null) {
       throw new IOException(refusal.getMessage(), refusal); // and nothing more is inspected
     }
-    int n = in.read(b, off, len);
+    int n;
+    readingSince = System.nanoTime() | 1; // never 0, which means no read in progress
+    try {
+      n = in.read(b, off, len);
+    } finally {
+      readingSince = 0;
+    }
     if (n > 0) {
       lastDataNanos = System.nanoTime();
     }

@@ -61,7 +61,7 @@ class TcpLingerTest {
         Duration.ofSeconds(120),
         () -> {
           Refuser refuser = new Refuser();
-          nodes.start(refuser);
+          EndpointServer node = nodes.start(refuser);
           for (int round = 0; round < 8; round++) {
             Connection c = nodes.connect("test/refuse", Transport.TCP);
             Stream s = c.openStream();
@@ -89,6 +89,11 @@ class TcpLingerTest {
             assertArrayEquals(ANSWER, got, "round " + round + ": the answer was cut");
             writer.join(30_000);
             c.close(CloseCode.NO_ERROR, "");
+            // The client's close ends the lingering at once, not after the silence bound (5 s).
+            assertTrue(
+                TestNodes.eventually(
+                    Duration.ofSeconds(3), () -> node.status().openConnections() == 0),
+                "round " + round + ": the node lingered past the client's close");
           }
         });
   }
@@ -105,32 +110,7 @@ class TcpLingerTest {
         () -> {
           Refuser refuser = new Refuser();
           EndpointServer node = nodes.start(refuser);
-          javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
-          tls.init(
-              null,
-              new javax.net.ssl.TrustManager[] {
-                new javax.net.ssl.X509TrustManager() {
-                  @Override
-                  public void checkClientTrusted(
-                      java.security.cert.X509Certificate[] c, String a) {}
-
-                  @Override
-                  public void checkServerTrusted(
-                      java.security.cert.X509Certificate[] c, String a) {}
-
-                  @Override
-                  public java.security.cert.X509Certificate[] getAcceptedIssuers() {
-                    return new java.security.cert.X509Certificate[0];
-                  }
-                }
-              },
-              null);
-          try (javax.net.ssl.SSLSocket socket =
-              (javax.net.ssl.SSLSocket)
-                  tls.getSocketFactory().createSocket("127.0.0.1", node.port())) {
-            javax.net.ssl.SSLParameters p = socket.getSSLParameters();
-            p.setApplicationProtocols(new String[] {"test/refuse"});
-            socket.setSSLParameters(p);
+          try (javax.net.ssl.SSLSocket socket = jdkClient(node.port())) {
             socket.getOutputStream().write(1);
             socket.getOutputStream().flush();
             assertArrayEquals(ANSWER, socket.getInputStream().readAllBytes()); // close_notify
@@ -146,5 +126,59 @@ class TcpLingerTest {
                 "let go before the silence bound");
           }
         });
+  }
+
+  /**
+   * A client that half-closed (close_notify and FIN) before the handler returned: no event will
+   * tell the lingering node of it any more, so the node closes as soon as its own close_notify is
+   * out, and the client has the whole answer.
+   */
+  @Test
+  void aClientThatHalfClosedFirstIsNotWaitedFor() {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(60),
+        () -> {
+          Refuser refuser = new Refuser();
+          EndpointServer node = nodes.start(refuser);
+          try (javax.net.ssl.SSLSocket socket = jdkClient(node.port())) {
+            socket.getOutputStream().write(1);
+            socket.getOutputStream().flush();
+            socket.shutdownOutput(); // close_notify, then FIN
+            assertArrayEquals(ANSWER, socket.getInputStream().readAllBytes());
+            assertTrue(refuser.returned.tryAcquire(30, TimeUnit.SECONDS));
+            assertTrue(
+                TestNodes.eventually(
+                    Duration.ofSeconds(3), () -> node.status().openConnections() == 0),
+                "the node waited for a client that had closed its side");
+          }
+        });
+  }
+
+  /** A plain JDK TLS 1.3 client for ALPN test/refuse that trusts any certificate. */
+  static javax.net.ssl.SSLSocket jdkClient(int port) throws Exception {
+    javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+    tls.init(
+        null,
+        new javax.net.ssl.TrustManager[] {
+          new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+              return new java.security.cert.X509Certificate[0];
+            }
+          }
+        },
+        null);
+    javax.net.ssl.SSLSocket socket =
+        (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
+    javax.net.ssl.SSLParameters p = socket.getSSLParameters();
+    p.setApplicationProtocols(new String[] {"test/refuse"});
+    socket.setSSLParameters(p);
+    return socket;
   }
 }

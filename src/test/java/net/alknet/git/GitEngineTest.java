@@ -479,6 +479,40 @@ class GitEngineTest {
   }
 
   /**
+   * git runs the pre-push hook between the ref advertisement and its commands, with the connection
+   * open: a client that takes its time there (well within alknet.git.io-timeout) is served.
+   */
+  @Test
+  void aClientThatTakesItsTimeBeforeItsCommandsIsServed() throws Exception {
+    restart(
+        new GitEngine.Settings(
+            root, 16L << 20, 1 << 20, 1000, 0, Duration.ofSeconds(10), Duration.ofSeconds(10)));
+    Git a = newWorkTree("a");
+    RevCommit c1 = commit(a, "f", "1");
+    push(a, url("r"), "refs/heads/main");
+    served.acquire();
+    push(a, url("r"), "refs/heads/main:refs/heads/x");
+    served.acquire();
+    String report;
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      OutputStream out = s.getOutputStream();
+      out.write(new GitRequest(Service.RECEIVE_PACK, "/r", Optional.empty(), List.of()).encode());
+      out.flush();
+      skipAdvertisement(s.getInputStream());
+      Thread.sleep(2500); // a pre-push hook at work: over a tenth of the io-timeout
+      String cmd = c1.name() + " " + ObjectId.zeroId().name() + " refs/heads/x\0 report-status\n";
+      out.write(PktLine.of(cmd.getBytes(StandardCharsets.US_ASCII)));
+      out.write("0000".getBytes(StandardCharsets.US_ASCII)); // a delete: no pack follows
+      out.flush();
+      report = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertTrue(report.contains("ok refs/heads/x"), report);
+    try (Repository bare = new FileRepository(root.resolve("r.git").toFile())) {
+      assertEquals(null, bare.exactRef("refs/heads/x"));
+    }
+  }
+
+  /**
    * Wants whose ids share the 4 bytes Java hashes them by would make JGit's want set quadratic:
    * past a handful the request ends with a clear ERR.
    */

@@ -111,7 +111,8 @@ class GitIT {
                 "-Xmx256m",
                 "-Dquarkus.management.port=" + freePort(),
                 "-Dalknet.endpoint.shutdown-grace=2s",
-                "-Dalknet.limits.idle-timeout=10s"),
+                "-Dalknet.limits.idle-timeout=10s",
+                "-Dalknet.git.max-object-size=1M"),
             onLoopback(data, port),
             nodeLog,
             LISTENING,
@@ -363,6 +364,32 @@ class GitIT {
     // alice may read 'closed' (the rule leaves read alone) but not create it: told it is missing.
     assertTrue(closed.out().contains("not found (pushing creates it only"), closed.out());
     assertFalse(Files.exists(server("closed")));
+    assertTrue(node.isAlive());
+  }
+
+  /**
+   * A push the node refuses mid-pack (an object over alknet.git.max-object-size, 1M on this node)
+   * tells stock git why, every time: git is still sending the pack when the node answers and ends
+   * the connection. Over TLS/TCP the node's close once turned into a reset that took the answer
+   * with it about every second push, and git said only "unexpected disconnect".
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void aPushRefusedMidPackTellsGitWhyEveryTime(String t) throws Exception {
+    Path w = tmp.resolve("big-" + t);
+    ok(tmp, alice, "init", "-q", "-b", "main", w.toString());
+    byte[] random = new byte[3 << 20];
+    new java.util.Random(7).nextBytes(random); // does not deflate: the pack carries all of it
+    Files.write(w.resolve("big.bin"), random);
+    ok(w, alice, "add", "big.bin");
+    ok(w, alice, "commit", "-q", "-m", "big");
+    for (int i = 0; i < 3; i++) {
+      Run r = git(w, alice, "push", url(t, "big-" + t), "main");
+      assertNotEquals(0, r.exit(), r.out());
+      assertTrue(r.out().contains("rejecting the pack"), "push " + i + ":\n" + r.out());
+      assertTrue(r.out().contains("Max object size limit is 1,048,576 bytes"), r.out());
+      assertFalse(r.out().contains("Exception"), r.out());
+    }
     assertTrue(node.isAlive());
   }
 
