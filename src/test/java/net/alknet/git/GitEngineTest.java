@@ -79,6 +79,12 @@ class GitEngineTest {
     server.close();
   }
 
+  /** Settings with small limits for one test: objects up to {@code maxObjectSize}, 1000 objects. */
+  GitEngine.Settings limits(long maxObjectSize, Duration requestTimeout, Duration ioTimeout) {
+    return new GitEngine.Settings(
+        root, 16L << 20, maxObjectSize, 1000, 0, requestTimeout, ioTimeout);
+  }
+
   /** Serves from a new engine with {@code settings} from now on. */
   void restart(GitEngine.Settings settings) throws IOException {
     restart(settings, new PushMemory(PushMemory.defaultLimit()));
@@ -362,10 +368,7 @@ class GitEngineTest {
   @Test
   void pushesInProgressTogetherHoldAtMostThePushMemory() throws Exception {
     PushMemory memory = new PushMemory(10 * PushMemory.BYTES_PER_OBJECT);
-    restart(
-        new GitEngine.Settings(
-            root, 16L << 20, 1 << 20, 1000, 0, Duration.ofSeconds(10), Duration.ofMinutes(10)),
-        memory);
+    restart(limits(1 << 20, Duration.ofSeconds(10), Duration.ofMinutes(10)), memory);
     Git a = newWorkTree("a");
     RevCommit c1 = commit(a, "f", "1");
     push(a, url("r"), "refs/heads/main");
@@ -410,9 +413,7 @@ class GitEngineTest {
   /** An object larger than alknet.git.max-object-size is refused before it is read. */
   @Test
   void anObjectOverTheSizeLimitIsRefused() throws Exception {
-    restart(
-        new GitEngine.Settings(
-            root, 16L << 20, 4096, 1000, 0, Duration.ofSeconds(10), Duration.ofMinutes(10)));
+    restart(limits(4096, Duration.ofSeconds(10), Duration.ofMinutes(10)));
     Git a = newWorkTree("a");
     RevCommit first = commit(a, "small", "fits");
     assertEquals(RemoteRefUpdate.Status.OK, push(a, url("r"), "refs/heads/main"));
@@ -435,9 +436,7 @@ class GitEngineTest {
    */
   @Test
   void aClientThatSendsNoRequestIsCutOffAfterTheRequestTimeout() throws Exception {
-    restart(
-        new GitEngine.Settings(
-            root, 16L << 20, 1 << 20, 1000, 0, Duration.ofMillis(300), Duration.ofMinutes(10)));
+    restart(limits(1 << 20, Duration.ofMillis(300), Duration.ofMinutes(10)));
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
       s.setSoTimeout(30_000); // the test's own bound: far past the node's
       s.getOutputStream().write("00".getBytes(StandardCharsets.US_ASCII)); // half a length
@@ -460,9 +459,7 @@ class GitEngineTest {
    */
   @Test
   void aClientThatStallsMidPackIsCutOffAfterTheIoTimeout() throws Exception {
-    restart(
-        new GitEngine.Settings(
-            root, 16L << 20, 1 << 20, 1000, 0, Duration.ofSeconds(10), Duration.ofSeconds(10)));
+    restart(limits(1 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10)));
     Git a = newWorkTree("a");
     RevCommit c1 = commit(a, "f", "1");
     push(a, url("r"), "refs/heads/main");
@@ -484,9 +481,7 @@ class GitEngineTest {
    */
   @Test
   void aClientThatTakesItsTimeBeforeItsCommandsIsServed() throws Exception {
-    restart(
-        new GitEngine.Settings(
-            root, 16L << 20, 1 << 20, 1000, 0, Duration.ofSeconds(10), Duration.ofSeconds(10)));
+    restart(limits(1 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10)));
     Git a = newWorkTree("a");
     RevCommit c1 = commit(a, "f", "1");
     push(a, url("r"), "refs/heads/main");
