@@ -224,7 +224,10 @@ final class NettyStream extends ChannelDuplexHandler implements Stream {
         lock.notifyAll();
       }
       if (close) {
-        ctx.close();
+        // Behind the writes already handed to the event loop (a handler that answered and closed
+        // its output before this FIN came has its answer queued as tasks): closing at once lost
+        // that answer to a client that half-closed right after its request.
+        ctx.executor().execute(ctx::close);
       }
     }
     ReferenceCountUtil.release(evt);
