@@ -804,7 +804,13 @@ class SshIT {
     assertEquals(PAGE, get(again).body());
     next.destroy();
     assertTrue(next.waitFor(30, TimeUnit.SECONDS));
-    assertFalse(Files.readString(nodeLog).contains("\tat "), "stack trace in the node log");
+    String text = Files.readString(nodeLog);
+    int at = text.indexOf("\tat ");
+    assertFalse(
+        at >= 0,
+        () ->
+            "stack trace in the node log:\n"
+                + text.substring(Math.max(0, at - 2000), Math.min(text.length(), at + 1500)));
   }
 
   /**
