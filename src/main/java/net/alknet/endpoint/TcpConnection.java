@@ -16,11 +16,6 @@ import org.jboss.logging.Logger;
 /** A connection over TLS 1.3/TCP: exactly one stream, the connection itself. */
 final class TcpConnection extends NettyConnection {
 
-  /**
-   * A node's normal close waits at most this long in all, however much the peer goes on sending.
-   */
-  static final long LINGER_MAX_NANOS = TimeUnit.SECONDS.toNanos(30);
-
   private static final long LINGER_POLL_MS = 100;
 
   private final SocketChannel channel;
