@@ -264,7 +264,8 @@ class CliIT {
     s = run(null, "status", "--data-dir", data.toString());
     assertTrue(s.out().contains("1 API key(s)"), s.out());
 
-    HttpClient http = HttpClient.newHttpClient();
+    // HTTP/1.1, as a probe asks: no h2c upgrade attempt on the management port (see SshIT#metrics).
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     var ready =
         http.send(
             HttpRequest.newBuilder(
