@@ -21,7 +21,11 @@ import java.util.logging.StreamHandler;
  *
  * <p>A user's own JUL configuration wins: if {@code java.util.logging.config.file} or {@code
  * java.util.logging.config.class} is set (e.g. through {@code ALKNET_JAVA_OPTS}), the JDK's
- * configuration is left alone. Call {@link #install()} once, before the first logger is created.
+ * configuration is left alone. Call {@link #pointJbossLoggingAtJul()} before the first logger is
+ * created, then {@link #install()} once: a git helper starts its connection between the two (the
+ * handler costs a few tens of milliseconds of a start git waits for), and loggers created meanwhile
+ * keep working (a record they publish before {@code install} goes to JUL's default console handler,
+ * also on stderr).
  */
 final class ClientLogging {
 
@@ -32,10 +36,15 @@ final class ClientLogging {
 
   private ClientLogging() {}
 
-  static void install() {
+  /** jboss-logging logs through JUL, without probing for other logging jars. Cheap. */
+  static void pointJbossLoggingAtJul() {
     if (System.getProperty("org.jboss.logging.provider") == null) {
       System.setProperty("org.jboss.logging.provider", "jdk");
     }
+  }
+
+  static void install() {
+    pointJbossLoggingAtJul();
     if (System.getProperty("java.util.logging.config.file") != null
         || System.getProperty("java.util.logging.config.class") != null) {
       return;

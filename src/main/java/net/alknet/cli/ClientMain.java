@@ -41,10 +41,15 @@ public final class ClientMain {
 
   public static void main(String... args) {
     NativeLibraryCache.prepare(); // before any netty class loads a library
+    ClientLogging.pointJbossLoggingAtJul();
+    GitRemoteCommand git = gitInvocation(args);
+    if (git != null) {
+      git.begin(); // git waits for the connection: it is made while the rest starts
+    }
     ClientLogging.install();
     int code;
     try {
-      code = run(args);
+      code = git != null ? runGit(git) : run(args);
     } catch (Throwable e) {
       System.err.println("alknet: internal error: " + e);
       code = 1;
@@ -58,15 +63,20 @@ public final class ClientMain {
   static int run(String... args) {
     GitRemoteCommand git = gitInvocation(args);
     if (git != null) {
-      try {
-        return git.call();
-      } catch (Exception e) {
-        // as CliConventions' execution exception handler
-        System.err.println("alknet: " + CliConventions.oneLine(e));
-        return 1;
-      }
+      return runGit(git);
     }
     return CliConventions.apply(new CommandLine(new Commands())).execute(args);
+  }
+
+  /** Runs the helper git started; its exit code. */
+  private static int runGit(GitRemoteCommand git) {
+    try {
+      return git.call();
+    } catch (Exception e) {
+      // as CliConventions' execution exception handler
+      System.err.println("alknet: " + CliConventions.oneLine(e));
+      return 1;
+    }
   }
 
   /**

@@ -101,14 +101,38 @@ public class GitRemoteCommand implements Callable<Integer> {
     }
   }
 
+  private Target target; // set by begin()
+  private Opening opening; // set by begin()
+  private RuntimeException beginFailure; // thrown by call()
+
+  /**
+   * Parses the URL and starts connecting, on threads of their own: loading the key, initialising
+   * netty and the handshake are most of a helper's start, and git waits for all of it. {@link
+   * ClientMain} calls this first, so the connection is being made while the rest of the JVM's start
+   * (logging) and the exchange of helper commands with git go on. Never throws; a failure (a bad
+   * URL) is {@link #call()}'s to report. Idempotent.
+   */
+  void begin() {
+    if (target != null || beginFailure != null) {
+      return;
+    }
+    try {
+      target = Target.parse(url != null ? url : remote, connect.tcp);
+      opening = Opening.start(target, dataDir.resolve(), connect);
+    } catch (RuntimeException e) {
+      beginFailure = e;
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
-    Target target = Target.parse(url != null ? url : remote, connect.tcp);
+    begin();
+    if (beginFailure != null) {
+      throw beginFailure;
+    }
     InputStream in = System.in;
     OutputStream out = new FileOutputStream(FileDescriptor.out);
-    // Connect while git and we exchange the helper commands: loading the key, initialising netty
-    // and the handshake are most of a helper's start, and git waits for all of it.
-    try (Opening opening = Opening.start(target, dataDir.resolve(), connect)) {
+    try (Opening o = opening) {
       while (true) {
         String line = readLine(in);
         if (line == null || line.isEmpty()) {
@@ -117,7 +141,7 @@ public class GitRemoteCommand implements Callable<Integer> {
         if (line.equals("capabilities")) {
           write(out, "connect\n\n");
         } else if (line.startsWith("connect ")) {
-          return connect(target, line.substring("connect ".length()), opening, in, out);
+          return connect(target, line.substring("connect ".length()), o, in, out);
         } else {
           throw new CliSupport.CliException("unsupported remote-helper command '" + line + "'");
         }
