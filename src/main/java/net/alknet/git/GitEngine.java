@@ -141,6 +141,9 @@ public final class GitEngine {
   private final PushMemory pushMemory;
   private final ConcurrentHashMap<String, Object> createLocks = new ConcurrentHashMap<>();
 
+  /** Requests holding each repository, by name ({@link #hold}, {@link #release}). */
+  private final ConcurrentHashMap<String, Integer> holders = new ConcurrentHashMap<>();
+
   public GitEngine(Settings settings, Supplier<GitAccess> access, GitDenials denials) {
     this(settings, access, denials, PushListener.NONE);
   }
@@ -185,6 +188,8 @@ public final class GitEngine {
     GitRequest request;
     RepoName name;
     GitAccess.Rule rule;
+    Path dir;
+    boolean created;
     Repository repo;
     try {
       request = readRequest(in, out, connectionId);
@@ -197,10 +202,30 @@ public final class GitEngine {
               .get()
               .ruleFor(name.name())
               .orElseThrow(() -> denied(request.service(), name, who, false));
-      Path dir = directory(name);
-      Action action = decide(request.service(), name, rule, exists(dir), who);
-      repo = action == Action.CREATE_AND_RECEIVE ? create(name, dir, connectionId) : open(dir);
+      dir = directory(name);
+      created = false;
+      // Twice at most: a repository seen to exist can be removed (an empty one a failed first
+      // push made, removeIfEmpty) before it is held; then this request may create it again.
+      for (int attempt = 0; ; attempt++) {
+        Action action = decide(request.service(), name, rule, exists(dir), who);
+        created = action == Action.CREATE_AND_RECEIVE && create(name, dir, connectionId);
+        if (hold(name, dir)) {
+          break;
+        }
+        if (attempt == 1) {
+          throw new GitRequestException(Kind.NOT_FOUND, "repository '" + name + "' not found");
+        }
+      }
     } catch (GitRequestException e) {
+      denials.deny(connectionId, who.id(), e);
+      out.write(PktLine.error(e.getMessage()));
+      out.flush();
+      return;
+    }
+    try {
+      repo = open(dir);
+    } catch (GitRequestException e) {
+      release(name, dir, false, connectionId);
       denials.deny(connectionId, who.id(), e);
       out.write(PktLine.error(e.getMessage()));
       out.flush();
@@ -212,6 +237,70 @@ public final class GitEngine {
       } else {
         receive(repo, name, rule, who, in, out, connectionId);
       }
+    } finally {
+      release(name, dir, created, connectionId);
+    }
+  }
+
+  /**
+   * Counts a request as holding the repository in {@code dir}, if it (still) exists: the check and
+   * the count are one step, so {@link #release} never removes a repository under a request.
+   */
+  private boolean hold(RepoName name, Path dir) {
+    boolean[] held = {false};
+    holders.compute(
+        name.name(),
+        (k, n) -> {
+          if (!exists(dir)) {
+            return n;
+          }
+          held[0] = true;
+          return n == null ? 1 : n + 1;
+        });
+    return held[0];
+  }
+
+  /**
+   * Ends a request's hold on a repository. When the request created it and it is left without any
+   * ref (the first push was refused, failed or cut off) and nobody else holds it, the repository is
+   * removed: a push that did not happen leaves nothing behind. Under the same per-name step as
+   * {@link #hold}, so no request can take it up meanwhile.
+   */
+  private void release(RepoName name, Path dir, boolean created, String connectionId) {
+    holders.compute(
+        name.name(),
+        (k, n) -> {
+          Integer left = n == null || n <= 1 ? null : n - 1;
+          if (created && left == null) {
+            removeIfEmpty(name, dir, connectionId);
+          }
+          return left;
+        });
+  }
+
+  /** Removes the repository in {@code dir} if it has no ref; logs, never throws. */
+  private void removeIfEmpty(RepoName name, Path dir, String connectionId) {
+    try {
+      try (Repository r = new FileRepository(dir.toFile())) {
+        if (!r.getRefDatabase().getRefsByPrefix(Constants.R_REFS).isEmpty()) {
+          return;
+        }
+      }
+      // Out of sight in one rename, then deleted: nobody sees a half-deleted repository.
+      Path tmpRoot = settings.root().resolve(TMP);
+      Files.createDirectories(tmpRoot);
+      Path gone = Files.createTempDirectory(tmpRoot, "removed-");
+      Files.move(dir, gone.resolve("repo"), StandardCopyOption.ATOMIC_MOVE);
+      RepositoryCache.unregister(RepositoryCache.FileKey.exact(dir.toFile(), FS.DETECTED));
+      org.eclipse.jgit.util.FileUtils.delete(
+          gone.toFile(), org.eclipse.jgit.util.FileUtils.RECURSIVE);
+      LOG.infof(
+          "[%s] removed git repository '%s' again: the push that created it changed no ref",
+          connectionId, name);
+    } catch (IOException | RuntimeException e) {
+      LOG.warnf(
+          "[%s] cannot remove the empty repository %s a failed first push created: %s",
+          connectionId, dir, e.toString());
     }
   }
 
@@ -369,9 +458,11 @@ public final class GitEngine {
   /**
    * Creates a bare repository atomically: built in {@code <root>/.tmp} and renamed into place, so
    * nobody ever sees a half-initialised one. Concurrent first pushes to one name create it once.
+   *
+   * @return whether this call created it (false: another request did first)
    */
-  private Repository create(RepoName name, Path dir, String connectionId)
-      throws GitRequestException {
+  private boolean create(RepoName name, Path dir, String connectionId) throws GitRequestException {
+    boolean made = false;
     Object lock = createLocks.computeIfAbsent(name.name(), k -> new Object());
     synchronized (lock) {
       try {
@@ -387,6 +478,7 @@ public final class GitEngine {
           }
           Files.createDirectories(dir.getParent());
           Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+          made = true;
           LOG.infof("[%s] created git repository '%s'", connectionId, name);
         }
       } catch (IOException e) {
@@ -396,7 +488,7 @@ public final class GitEngine {
         createLocks.remove(name.name(), lock);
       }
     }
-    return open(dir);
+    return made;
   }
 
   private PackConfig packConfig(Repository repo) {
@@ -499,6 +591,9 @@ public final class GitEngine {
         readWatchdog(guarded, in, name, connectionId);
     long start = System.nanoTime();
     long[] checked = {start};
+    // Logged once the push has ended well: JGit runs the post-receive hook after a failed unpack
+    // too (with no ref changed), and such a push gets the failure's line instead.
+    String[] outcome = {null};
     PreReceiveHook check = rp.getPreReceiveHook();
     rp.setPreReceiveHook(
         (r, commands) -> {
@@ -514,17 +609,18 @@ public final class GitEngine {
           } else if (received - checked[0] > 0) {
             received = checked[0];
           }
-          LOG.infof(
-              "[%s] push to '%s' by %s updated %s (pack of %d bytes received in %.2f s and"
-                  + " indexed in %.2f s more, refs in %.2f s)",
-              connectionId,
-              name,
-              who.id(),
-              summary(commands),
-              packSize(r),
-              (received - start) / 1e9,
-              (checked[0] - received) / 1e9,
-              (end - checked[0]) / 1e9);
+          outcome[0] =
+              String.format(
+                  "[%s] push to '%s' by %s updated %s (pack of %d bytes received in %.2f s and"
+                      + " indexed in %.2f s more, refs in %.2f s)",
+                  connectionId,
+                  name,
+                  who.id(),
+                  summary(commands, r.getAllCommands()),
+                  packSize(r),
+                  (received - start) / 1e9,
+                  (checked[0] - received) / 1e9,
+                  (end - checked[0]) / 1e9);
           pointUnbornHead(r.getRepository(), commands);
           if (commands.stream().anyMatch(c -> c.getResult() == ReceiveCommand.Result.OK)) {
             pushes.pushed(r.getRepository().getDirectory().toPath(), name.name());
@@ -532,6 +628,9 @@ public final class GitEngine {
         });
     try {
       rp.receive(guarded, out, null);
+      if (outcome[0] != null) {
+        LOG.info(outcome[0]);
+      }
     } catch (InterruptedIOException e) {
       LOG.infof("[%s] push to '%s' interrupted; no ref changed", connectionId, name);
     } catch (IOException | RuntimeException e) {
@@ -583,15 +682,31 @@ public final class GitEngine {
     }
   }
 
-  private static String summary(Collection<ReceiveCommand> commands) {
+  /**
+   * The refs a push updated ({@code refs/heads/main OK, …}), else {@code no ref} and why each
+   * command was not carried out ({@code no ref (refs/heads/main REJECTED_NONFASTFORWARD)}).
+   */
+  static String summary(Collection<ReceiveCommand> updated, Collection<ReceiveCommand> all) {
     StringBuilder b = new StringBuilder();
-    for (ReceiveCommand c : commands) {
+    for (ReceiveCommand c : updated) {
       if (b.length() > 0) {
         b.append(", ");
       }
       b.append(c.getRefName()).append(' ').append(c.getResult());
     }
-    return b.length() == 0 ? "no ref" : b.toString();
+    if (b.length() > 0) {
+      return b.toString();
+    }
+    b.append("no ref");
+    String sep = " (";
+    for (ReceiveCommand c : all) {
+      b.append(sep).append(c.getRefName()).append(' ').append(c.getResult());
+      if (c.getMessage() != null && !c.getMessage().isEmpty()) {
+        b.append(": ").append(c.getMessage());
+      }
+      sep = ", ";
+    }
+    return sep.equals(", ") ? b.append(')').toString() : b.toString();
   }
 
   /**

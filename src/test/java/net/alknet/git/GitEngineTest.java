@@ -410,6 +410,76 @@ class GitEngineTest {
     assertEquals(0, memory.reserved(), "a push that ends gives its memory back");
   }
 
+  /**
+   * A first push that changes no ref (refused at its pack header, cut off mid-pack) leaves no empty
+   * repository behind; the next push creates it as if nothing had happened.
+   */
+  @Test
+  void aFailedFirstPushLeavesNoRepositoryBehind() throws Exception {
+    Git a = newWorkTree("a");
+    RevCommit c1 = commit(a, "f", "1");
+    Path repoDir = root.resolve("fresh.git");
+    byte[] tooMany = {'P', 'A', 'C', 'K', 0, 0, 0, 2, 0x05, (byte) 0xf5, (byte) 0xe1, 0x00};
+    String report;
+    try (Socket s = rawPush("/fresh", ObjectId.zeroId(), c1, tooMany)) {
+      report = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertTrue(report.contains("pack of 100000000 objects refused"), report);
+    served.acquire();
+    assertFalse(Files.exists(repoDir), "the refused push left its repository");
+
+    byte[] half = {'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3};
+    try (Socket s = rawPush("/fresh", ObjectId.zeroId(), c1, half)) {
+      // closed: the peer is gone mid-pack
+    }
+    served.acquire();
+    assertFalse(Files.exists(repoDir), "the cut-off push left its repository");
+    try (var left = Files.list(root.resolve(GitEngine.TMP))) {
+      assertEquals(List.of(), left.toList(), "removal left files in .tmp");
+    }
+
+    assertEquals(RemoteRefUpdate.Status.OK, push(a, url("fresh"), "refs/heads/main"));
+    served.acquire();
+    try (Repository bare = new FileRepository(repoDir.toFile())) {
+      assertEquals(c1, bare.resolve("refs/heads/main"));
+    }
+    assertFsckClean(repoDir);
+  }
+
+  /**
+   * The repository a failed first push created stays while another request holds it: here a fetch
+   * that has its (empty) advertisement and has not ended yet.
+   */
+  @Test
+  void aRepositoryInUseIsNotRemovedUnderItsUser() throws Exception {
+    Git a = newWorkTree("a");
+    RevCommit c1 = commit(a, "f", "1");
+    Path repoDir = root.resolve("busy.git");
+    byte[] eight = {'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 8};
+    try (Socket stalled = rawPush("/busy", ObjectId.zeroId(), c1, eight)) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!Files.exists(repoDir)) {
+        assertTrue(System.nanoTime() < deadline, "the first push created no repository");
+        Thread.sleep(10);
+      }
+      try (Socket reader = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+        reader
+            .getOutputStream()
+            .write(
+                new GitRequest(Service.UPLOAD_PACK, "/busy", Optional.empty(), List.of()).encode());
+        reader.getOutputStream().flush();
+        skipAdvertisement(reader.getInputStream()); // held by the reader from here
+        stalled.close(); // the first push fails
+        served.acquire();
+        assertTrue(Files.exists(repoDir), "removed while a fetch held it");
+      }
+      served.acquire();
+    }
+    // Its creator is gone: the reader does not remove it (it created nothing), and a push works.
+    assertTrue(Files.exists(repoDir));
+    assertEquals(RemoteRefUpdate.Status.OK, push(a, url("busy"), "refs/heads/main"));
+  }
+
   /** An object larger than alknet.git.max-object-size is refused before it is read. */
   @Test
   void anObjectOverTheSizeLimitIsRefused() throws Exception {
