@@ -77,7 +77,11 @@ final class TcpConnection extends NettyConnection {
     if (server && code == CloseCode.NO_ERROR && channel.isActive()) {
       if (lingering.compareAndSet(false, true)) {
         recordLocalClose(code, reason);
-        channel.eventLoop().execute(this::linger);
+        try {
+          channel.eventLoop().execute(this::linger);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          channel.close(); // the event loop is shutting down (the node stops): no linger
+        }
       }
       return;
     }
