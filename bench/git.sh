@@ -3,7 +3,7 @@
 # 3000 commits, ~2300 files, ~50 MB packed) through alknet/git over QUIC and TLS/TCP (stock git
 # with bin/git-remote-alknet on its PATH) vs stock `git daemon` (git://) on loopback, in one run.
 #
-#   bench/git.sh            # ~7 minutes; rewrites the git section of docs/benchmarks.md
+#   bench/git.sh            # ~12 minutes; rewrites the git section of docs/benchmarks.md
 #   bench/git.sh --help     # this text
 #
 # A warm-up round (one untimed clone, ls-remote and push per transport) comes first, so the node's
@@ -17,7 +17,9 @@
 # node's CPU seconds per clone and push (JGit's pack generation or indexing plus the transport),
 # from /proc. After every push the node repacks the repository in the background (maintenance,
 # docs/git.md): the script waits for that untimed before the next operation, so clones read a
-# repository with bitmap indexes as on a server at rest, and reports how long it took.
+# repository with bitmap indexes as on a server at rest, and reports how long it took. The QUIC
+# and TLS/TCP cases run twice: the helper connecting by itself (ALKNET_AGENT=0, as when no agent
+# runs), and through an `alknet agent` the script starts (docs/cli.md, "alknet agent").
 #
 # Environment: ROUNDS (default 5), COMMITS (default 3000), NO_DOCS=1 (do not touch
 # docs/benchmarks.md). Results go to bench/results/ (gitignored).
@@ -49,8 +51,9 @@ WORK=$(mktemp -d)
 mkdir -p "$RUN" "$WORK/node" "$WORK/client" "$WORK/daemon" "$WORK/home"
 NODE_PID=""
 DAEMON_PID=""
+AGENT_PID=""
 cleanup() {
-  for p in $NODE_PID $DAEMON_PID; do
+  for p in $AGENT_PID $NODE_PID $DAEMON_PID; do
     kill "$p" 2>/dev/null || true
   done
   rm -rf "$WORK"
@@ -95,14 +98,29 @@ for _ in $(seq 150); do
   kill -0 "$NODE_PID" || { cat "$RUN/node.log" >&2; exit 1; }
   sleep 0.2
 done
+bin/alknet agent --idle 0 >"$RUN/agent.log" 2>&1 &
+AGENT_PID=$!
+for _ in $(seq 150); do
+  [ -S "$WORK/client/agent.sock" ] && break
+  kill -0 "$AGENT_PID" || { cat "$RUN/agent.log" >&2; exit 1; }
+  sleep 0.2
+done
 
 url() { # url CASE REPO
   case "$1" in
     daemon) echo "git://127.0.0.1:$DPORT/$2" ;;
-    quic) echo "alknet://127.0.0.1:$PORT/$2" ;;
-    tcp) echo "alknet+tcp://127.0.0.1:$PORT/$2" ;;
+    quic | quic-agent) echo "alknet://127.0.0.1:$PORT/$2" ;;
+    tcp | tcp-agent) echo "alknet+tcp://127.0.0.1:$PORT/$2" ;;
   esac
 }
+# via CASE: whether git's helper may use the agent in this case.
+via() {
+  case "$1" in
+    *-agent) unset ALKNET_AGENT ;;
+    *) export ALKNET_AGENT=0 ;;
+  esac
+}
+CASES="daemon quic tcp quic-agent tcp-agent"
 now() { date +%s.%N; }
 diff() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 node_cpu() { awk '{print ($14 + $15) / 100}' "/proc/$NODE_PID/stat"; }
@@ -131,11 +149,13 @@ wait_maintenance() {
 # The repository every clone reads: pushed once per server (not timed).
 git init -q --bare "$WORK/daemon/bench.git"
 git --git-dir="$WORK/src.git" push -q "$(url daemon bench.git)" main
+via quic
 git --git-dir="$WORK/src.git" push -q "$(url quic bench)" main
 wait_maintenance bench
 
 echo "== warm-up round (not timed)"
-for c in daemon quic tcp; do
+for c in $CASES; do
+  via "$c"
   git clone -q --bare "$(url "$c" bench.git)" "$WORK/warm-$c"
   rm -rf "$WORK/warm-$c"
   git ls-remote "$(url "$c" bench.git)" >/dev/null
@@ -145,7 +165,8 @@ for c in daemon quic tcp; do
 done
 
 for round in $(seq "$ROUNDS"); do
-  for c in daemon quic tcp; do
+  for c in $CASES; do
+    via "$c"
     # clone
     cpu0=$(node_cpu)
     t0=$(now)
@@ -200,19 +221,23 @@ lines = [f"Run {when} at {rev}, {cpu}, load average {load_start} at start and {l
          f"{rounds} rounds. Repository: {repo.split(': ',1)[-1]}. Reproduce: `bench/git.sh`.", "",
          "Times: median of the rounds. Ratios: median of the per-round ratios alknet / git daemon "
          "(range).", "",
-         "| operation | git daemon (git://) | alknet/git QUIC | ratio | alknet/git TLS/TCP | ratio |",
-         "| --- | ---: | ---: | ---: | ---: | ---: |"]
+         "| operation | git daemon (git://) | alknet/git QUIC | ratio | alknet/git TLS/TCP | ratio "
+         "| QUIC, agent | ratio | TLS/TCP, agent | ratio |",
+         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
 for op in ("clone", "push", "ls-remote"):
-    d, q, t = med(op, "daemon"), med(op, "quic"), med(op, "tcp")
-    lines.append(f"| `git {op}` | {d:.2f} s | {q:.2f} s | {ratio(op, 'quic')} | {t:.2f} s "
-                 f"| {ratio(op, 'tcp')} |")
+    cells = [f"{med(op, 'daemon'):.2f} s"]
+    for c in ("quic", "tcp", "quic-agent", "tcp-agent"):
+        cells += [f"{med(op, c):.2f} s", ratio(op, c)]
+    lines.append(f"| `git {op}` | " + " | ".join(cells) + " |")
 failed = [f"{r[3]} over {r[1]} in round {r[2]}" for r in rows if r[0] == "failed"]
 maint = [float(r[3]) for r in rows if r[0] == "maintenance"]
 lines += ["",
           f"Node CPU per clone (JGit pack generation + TLS/QUIC + stream): QUIC {med('clone','quic',4):.2f} s, "
           f"TLS/TCP {med('clone','tcp',4):.2f} s; per push (JGit indexing the received pack): "
           f"QUIC {med('push','quic',4):.2f} s, TLS/TCP {med('push','tcp',4):.2f} s. "
-          "Measured after a warm-up round, so the node's JIT is warm.", ""]
+          "Measured after a warm-up round, so the node's JIT is warm. The agent columns: the "
+          "helper hands its connection to an `alknet agent` started by the script (docs/cli.md); "
+          "the others connect by themselves (`ALKNET_AGENT=0`).", ""]
 if maint:
     lines += [f"Background maintenance after each push of the repository (JGit GC with bitmap indexes, "
               f"not part of the push's time; the next operation waited for it): median "

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ApikeyCommand.class,
       BridgeCommand.class,
       GitRemoteCommand.class,
+      AgentCommand.class,
       SshConfigCommand.class,
       SocksCommand.class,
       CallCommand.class,

@@ -11,14 +11,11 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import net.alknet.auth.ApiKeys;
 import net.alknet.auth.AuthToken;
 import net.alknet.auth.LocalKeys;
@@ -58,8 +55,6 @@ import picocli.CommandLine.Parameters;
       "Example: alknet call node.example:4433 sys/describe"
     })
 public class CallCommand implements Callable<Integer> {
-
-  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
   @Mixin DataDirOption dataDir;
 
@@ -283,29 +278,7 @@ public class CallCommand implements Callable<Integer> {
   }
 
   static Duration parseDuration(String s) {
-    Matcher m = DURATION.matcher(s.trim());
-    try {
-      Duration d;
-      if (m.matches()) {
-        long n = Long.parseLong(m.group(1));
-        d =
-            switch (m.group(2)) {
-              case "ms" -> Duration.ofMillis(n);
-              case "s" -> Duration.ofSeconds(n);
-              case "m" -> Duration.ofMinutes(n);
-              default -> Duration.ofHours(n);
-            };
-      } else {
-        d = Duration.parse(s.trim());
-      }
-      if (d.isZero() || d.isNegative()) {
-        throw new CliSupport.CliException("--deadline must be positive");
-      }
-      return d;
-    } catch (DateTimeParseException | NumberFormatException | ArithmeticException e) {
-      throw new CliSupport.CliException(
-          "bad --deadline '" + s + "': expected e.g. 500ms, 5s, 2m, 1h");
-    }
+    return CliConventions.parseDuration("--deadline", s, false);
   }
 
   private static String version() {

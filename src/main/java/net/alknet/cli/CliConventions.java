@@ -1,6 +1,10 @@
 package net.alknet.cli;
 
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 
 /**
@@ -43,5 +47,42 @@ final class CliConventions {
     }
     int nl = m.indexOf('\n');
     return nl >= 0 ? m.substring(0, nl) : m;
+  }
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+  /**
+   * A duration option's value: {@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h} or ISO-8601
+   * ({@code PT1M30S}).
+   *
+   * @param option the option's name, for the error
+   * @param zero whether zero is allowed (negative never is)
+   */
+  static Duration parseDuration(String option, String s, boolean zero) {
+    Matcher m = DURATION.matcher(s.trim());
+    try {
+      Duration d;
+      if (m.matches()) {
+        long n = Long.parseLong(m.group(1));
+        d =
+            switch (m.group(2)) {
+              case "ms" -> Duration.ofMillis(n);
+              case "s" -> Duration.ofSeconds(n);
+              case "m" -> Duration.ofMinutes(n);
+              default -> Duration.ofHours(n);
+            };
+      } else if (zero && s.trim().equals("0")) {
+        d = Duration.ZERO;
+      } else {
+        d = Duration.parse(s.trim());
+      }
+      if (d.isNegative() || (d.isZero() && !zero)) {
+        throw new CliSupport.CliException(option + " must be " + (zero ? "0 or more" : "positive"));
+      }
+      return d;
+    } catch (DateTimeParseException | NumberFormatException | ArithmeticException e) {
+      throw new CliSupport.CliException(
+          "bad " + option + " '" + s + "': expected e.g. 500ms, 5s, 2m, 1h");
+    }
   }
 }

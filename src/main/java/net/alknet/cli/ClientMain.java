@@ -28,14 +28,15 @@ public final class ClientMain {
   /** The top command of this entry point: {@code alknet} with the two client subcommands. */
   @Command(
       name = "alknet",
-      subcommands = {BridgeCommand.class, GitRemoteCommand.class})
+      subcommands = {BridgeCommand.class, GitRemoteCommand.class, AgentCommand.class})
   static final class Commands implements Runnable {
     @Spec CommandSpec spec;
 
     @Override
     public void run() {
       throw new ParameterException(
-          spec.commandLine(), "Missing command: this entry point runs bridge and git-remote");
+          spec.commandLine(),
+          "Missing command: this entry point runs bridge, git-remote and agent");
     }
   }
 
@@ -45,8 +46,13 @@ public final class ClientMain {
     GitRemoteCommand git = gitInvocation(args);
     if (git != null) {
       git.begin(); // git waits for the connection: it is made while the rest starts
+      // Nor does git wait for logging (a few tens of milliseconds): set up beside the rest.
+      Thread logging = new Thread(ClientLogging::install, "git-remote-logging");
+      logging.setDaemon(true);
+      logging.start();
+    } else {
+      ClientLogging.install();
     }
-    ClientLogging.install();
     int code;
     try {
       code = git != null ? runGit(git) : run(args);

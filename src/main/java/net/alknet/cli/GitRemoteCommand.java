@@ -103,6 +103,7 @@ public class GitRemoteCommand implements Callable<Integer> {
 
   private Target target; // set by begin()
   private Opening opening; // set by begin()
+  private FutureTask<Integer> version; // git's protocol.version, asked for by begin()
   private RuntimeException beginFailure; // thrown by call()
 
   /**
@@ -119,6 +120,12 @@ public class GitRemoteCommand implements Callable<Integer> {
     try {
       target = Target.parse(url != null ? url : remote, connect.tcp);
       opening = Opening.start(target, dataDir.resolve(), connect);
+      // Only a fetch needs it, but git says which service it wants only after the helper's
+      // start: asking now takes the `git config` child off the path to the first byte.
+      version = new FutureTask<>(GitRemoteCommand::protocolVersion);
+      Thread t = new Thread(version, "git-remote-config");
+      t.setDaemon(true);
+      t.start();
     } catch (RuntimeException e) {
       beginFailure = e;
     }
@@ -159,21 +166,20 @@ public class GitRemoteCommand implements Callable<Integer> {
           default -> throw new CliSupport.CliException("unsupported git service " + serviceName);
         };
     List<String> params =
-        service == GitRequest.Service.UPLOAD_PACK && protocolVersion() == 2
+        service == GitRequest.Service.UPLOAD_PACK && version.get() == 2
             ? List.of("version=2")
             : List.of();
     GitRequest request =
         new GitRequest(service, target.path(), Optional.of(target.authority()), params);
-    Connection c = opening.connection();
+    Link link = opening.link();
     try {
-      Stream stream = c.openStream();
-      stream.output().write(request.encode());
+      link.output().write(request.encode());
       write(out, "\n"); // connection established: from now on git speaks its own protocol
-      Thread up = new Thread(() -> pumpUp(in, stream), "git-remote-stdin");
+      Thread up = new Thread(() -> pumpUp(in, link.output()), "git-remote-stdin");
       up.setDaemon(true);
       up.start();
       byte[] buf = new byte[64 * 1024];
-      InputStream from = stream.input();
+      InputStream from = link.input();
       int n;
       while ((n = from.read(buf)) >= 0) {
         out.write(buf, 0, n);
@@ -184,17 +190,72 @@ public class GitRemoteCommand implements Callable<Integer> {
       throw new CliSupport.CliException(
           "git over alknet to " + target.authority() + " failed: " + e.getMessage());
     } finally {
-      c.close(CloseCode.NO_ERROR, "");
+      link.close();
+    }
+  }
+
+  /** The bytes to and from the node: a stream of our own connection, or a session of the agent. */
+  interface Link {
+    InputStream input();
+
+    /** Closing it finishes our side; the node's answer still comes in. */
+    OutputStream output();
+
+    void close();
+
+    static Link of(Connection c, Stream s) {
+      return new Link() {
+        @Override
+        public InputStream input() {
+          return s.input();
+        }
+
+        @Override
+        public OutputStream output() {
+          return s.output();
+        }
+
+        @Override
+        public void close() {
+          c.close(CloseCode.NO_ERROR, "");
+        }
+      };
+    }
+
+    static Link of(Agent.Session session) {
+      return new Link() {
+        @Override
+        public InputStream input() {
+          return session.input();
+        }
+
+        @Override
+        public OutputStream output() {
+          return session.output();
+        }
+
+        @Override
+        public void close() {
+          try {
+            session.close();
+          } catch (IOException e) {
+            // closing is all we wanted
+          }
+        }
+      };
     }
   }
 
   /**
-   * The {@code alknet/git} connection, opened on a thread of its own from the helper's start (a
-   * second one preloads the transport meanwhile, {@link EndpointClient#preload}), so the helper's
-   * start overlaps its exchange with git. Closing it closes the client.
+   * The {@code alknet/git} stream, opened on a thread of its own from the helper's start, so the
+   * helper's start overlaps its exchange with git: through the agent if one runs for the data
+   * directory ({@code alknet agent}; not with --key, --no-key or --fingerprint, whose choice the
+   * agent cannot make, nor with {@code ALKNET_AGENT=0}), else on a connection of our own (a second
+   * thread preloads the transport meanwhile, {@link EndpointClient#preload}). Closing it closes the
+   * client.
    */
   static final class Opening implements AutoCloseable {
-    private final FutureTask<Connection> task;
+    private final FutureTask<Link> task;
     private EndpointClient client; // guarded by this
     private boolean closed; // guarded by this
 
@@ -202,6 +263,16 @@ public class GitRemoteCommand implements Callable<Integer> {
       this.task =
           new FutureTask<>(
               () -> {
+                if (useAgent(options)) {
+                  Agent.Session session =
+                      Agent.open(
+                          dir,
+                          new Agent.Request(
+                              target.transport(), target.host(), target.port(), "alknet/git"));
+                  if (session != null) {
+                    return Link.of(session);
+                  }
+                }
                 Thread preload =
                     new Thread(() -> EndpointClient.preload(target.transport()), "git-remote-load");
                 preload.setDaemon(true);
@@ -217,13 +288,28 @@ public class GitRemoteCommand implements Callable<Integer> {
                   }
                   client = c;
                 }
-                return c.connect(
-                    target.host(),
-                    target.port(),
-                    "alknet/git",
-                    options.trust(dir),
-                    target.transport());
+                Connection conn =
+                    c.connect(
+                        target.host(),
+                        target.port(),
+                        "alknet/git",
+                        options.trust(dir),
+                        target.transport());
+                return Link.of(conn, conn.openStream());
               });
+    }
+
+    /**
+     * Whether to try the agent: not when the options choose a key or trust (the agent has its own),
+     * nor with {@code ALKNET_AGENT=0}, nor in the run that makes the launcher's class data sharing
+     * archive ({@code -Dalknet.cds.dump}), which must load the classes of a connection of its own.
+     */
+    static boolean useAgent(ConnectOptions options) {
+      return options.key == null
+          && options.fingerprint == null
+          && !options.noKey
+          && !"0".equals(System.getenv("ALKNET_AGENT"))
+          && !Boolean.getBoolean("alknet.cds.dump");
     }
 
     static Opening start(Target target, Path dir, ConnectOptions options) {
@@ -234,8 +320,8 @@ public class GitRemoteCommand implements Callable<Integer> {
       return o;
     }
 
-    /** Waits for the connection; its failure (key, trust, network) is rethrown as it was. */
-    Connection connection() throws Exception {
+    /** Waits for the stream; its failure (key, trust, network, agent) is rethrown as it was. */
+    Link link() throws Exception {
       try {
         return task.get();
       } catch (ExecutionException e) {
@@ -260,8 +346,8 @@ public class GitRemoteCommand implements Callable<Integer> {
     }
   }
 
-  private static void pumpUp(InputStream in, Stream stream) {
-    try (OutputStream out = stream.output()) {
+  private static void pumpUp(InputStream in, OutputStream toNode) {
+    try (OutputStream out = toNode) {
       byte[] buf = new byte[64 * 1024];
       int n;
       while ((n = in.read(buf)) >= 0) {

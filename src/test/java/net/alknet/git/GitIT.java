@@ -426,6 +426,66 @@ class GitIT {
   }
 
   /**
+   * With {@code alknet agent} running for the client's data directory, git's helper goes through it
+   * (the agent logs each session); stopped, the agent removes its socket, and killed, it leaves one
+   * nobody answers on: either way the helper connects by itself again.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"quic", "tcp"})
+  void throughTheAgentAndWithoutIt(String t) throws Exception {
+    Path agentLog = tmp.resolve("agent-" + t + ".log");
+    Path socket = alice.resolve("agent.sock");
+    // The helper run that makes the launcher's class archive connects by itself: done here, first.
+    ok(tmp, alice, "ls-remote", url(t, "empty-" + t));
+    for (boolean kill : new boolean[] {false, true}) {
+      ProcessBuilder pb =
+          new ProcessBuilder(bin().resolve("alknet").toString(), "agent", "--idle", "5m")
+              .redirectErrorStream(true)
+              .redirectOutput(agentLog.toFile());
+      pb.environment().putAll(env(alice));
+      Process agent = pb.start();
+      try {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(socket)) {
+          assertTrue(agent.isAlive(), "the agent stopped:\n" + Files.readString(agentLog));
+          assertTrue(
+              System.nanoTime() < deadline, "no agent socket:\n" + Files.readString(agentLog));
+          Thread.sleep(50);
+        }
+        String repo = "agent-" + t + (kill ? "-2" : "-1");
+        Path w = tmp.resolve("w-" + repo);
+        ok(tmp, alice, "init", "-q", "-b", "main", w.toString());
+        commit(w, "a", "through the agent " + t);
+        ok(w, alice, "push", "-q", url(t, repo), "main");
+        Path c = tmp.resolve("c-" + repo);
+        ok(tmp, alice, "clone", "-q", url(t, repo), c.toString());
+        assertEquals(head(w, "HEAD"), head(c, "HEAD"));
+        // The agent logs a session once both directions have ended, maybe after git has exited.
+        String session = "session to 127.0.0.1:" + port + " (alknet/git over " + t + ") ended";
+        String log = Files.readString(agentLog);
+        while (log.lines().filter(l -> l.contains(session)).count() < 2
+            && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+          log = Files.readString(agentLog);
+        }
+        assertEquals(2, log.lines().filter(l -> l.contains(session)).count(), log);
+      } finally {
+        if (kill) {
+          agent.destroyForcibly();
+        } else {
+          agent.destroy();
+        }
+        assertTrue(agent.waitFor(30, TimeUnit.SECONDS), "the agent did not stop");
+      }
+      assertEquals(kill, Files.exists(socket), kill ? "killed: socket left" : "socket left");
+      // Without an agent (none, or a dead one's socket): the helper connects by itself.
+      Path again = tmp.resolve("again-agent-" + t + kill);
+      ok(tmp, alice, "clone", "-q", url(t, "agent-" + t + "-1"), again.toString());
+    }
+    Files.deleteIfExists(socket);
+  }
+
+  /**
    * A push whose client is killed in the middle of the pack leaves the repository exactly at its
    * previous refs, and {@code git fsck} finds nothing wrong. The client is held mid-pack (only the
    * first 300 KB of its output reach the bridge; stdbuf, because head's stdio would otherwise hold

@@ -1,0 +1,642 @@
+package net.alknet.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+import net.alknet.endpoint.CloseCode;
+import net.alknet.endpoint.Connection;
+import net.alknet.endpoint.Stream;
+import net.alknet.endpoint.Transport;
+
+/**
+ * The client agent ({@code alknet agent}): a long-running client JVM that makes connections to
+ * nodes for short-lived client commands. A git helper is a new JVM per git command, and most of its
+ * time before the first byte goes to starting cold (JCA, netty, BoringSSL or quiche, the handshake
+ * code); through the agent, the helper only joins git's pipes to a Unix socket, and the agent,
+ * warm, connects in a few milliseconds. Like OpenSSH's ControlMaster, without sharing connections:
+ * every session is a connection of its own, made with the agent's key and trust.
+ *
+ * <p>The socket is {@code <data-dir>/agent.sock}, mode {@code rw-------}, and the agent serves only
+ * peers of its own user (SO_PEERCRED), at most {@value #MAX_SESSIONS} at once (one more is closed
+ * unanswered and connects by itself). A session: the client sends one line, {@code alknet-agent 1
+ * quic|tcp HOST PORT ALPN}, the agent answers {@code ok} once the connection and its stream are
+ * open or {@code error MESSAGE}, both one line; then the socket carries the stream's bytes both
+ * ways, a half-close on either side passing on to the other.
+ */
+final class Agent implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(Agent.class.getName());
+
+  /** The socket's file name in the data directory. */
+  static final String SOCKET = "agent.sock";
+
+  static final String MAGIC = "alknet-agent 1";
+
+  /** Longest request line, newline included. */
+  static final int MAX_REQUEST = 512;
+
+  /** Longest path the JDK can bind or connect a Unix socket to (sun_path less its NUL). */
+  static final int MAX_SOCKET_PATH = 107;
+
+  /** Sessions at once; one more is refused with {@code error}. */
+  static final int MAX_SESSIONS = 64;
+
+  /** Opens the node's side of a session: a new connection's stream ({@link #of}), or a test's. */
+  interface Connector {
+    Upstream open(Request request) throws IOException;
+
+    /** Each session on a connection of its own made by {@code connect}, on its first stream. */
+    static Connector of(ConnectFunction connect) {
+      return r -> {
+        Connection c = connect.connect(r.host(), r.port(), r.alpn(), r.transport());
+        Stream s;
+        try {
+          s = c.openStream();
+        } catch (IOException | RuntimeException e) {
+          c.close(CloseCode.NO_ERROR, "");
+          throw e;
+        }
+        return new Upstream() {
+          @Override
+          public InputStream input() {
+            return s.input();
+          }
+
+          @Override
+          public OutputStream output() {
+            return s.output();
+          }
+
+          @Override
+          public void abort() {
+            s.abort();
+          }
+
+          @Override
+          public void close() {
+            c.close(CloseCode.NO_ERROR, "");
+          }
+        };
+      };
+    }
+  }
+
+  /** {@code EndpointClient.connect} with the trust fixed. */
+  interface ConnectFunction {
+    Connection connect(String host, int port, String alpn, Transport transport) throws IOException;
+  }
+
+  /** The node's side of a session. */
+  interface Upstream {
+    InputStream input();
+
+    /** Closing it finishes our side (the node sees the end of its input). */
+    OutputStream output();
+
+    /** Abandons both directions. */
+    void abort();
+
+    /** Ends the session's connection. */
+    void close();
+  }
+
+  /** A session's request. */
+  record Request(Transport transport, String host, int port, String alpn) {
+
+    String line() {
+      return MAGIC
+          + " "
+          + (transport == Transport.TCP ? "tcp" : "quic")
+          + " "
+          + host
+          + " "
+          + port
+          + " "
+          + alpn
+          + "\n";
+    }
+
+    /**
+     * Parses a request line (without its newline).
+     *
+     * @throws IllegalArgumentException with the reason, for the {@code error} answer
+     */
+    static Request parse(String line) {
+      if (!line.startsWith(MAGIC + " ")) {
+        throw new IllegalArgumentException(
+            "not an alknet agent request (expected '" + MAGIC + "')");
+      }
+      String[] f = line.substring(MAGIC.length() + 1).split(" ", -1);
+      if (f.length != 4) {
+        throw new IllegalArgumentException("expected: " + MAGIC + " quic|tcp HOST PORT ALPN");
+      }
+      Transport t =
+          switch (f[0]) {
+            case "quic" -> Transport.QUIC;
+            case "tcp" -> Transport.TCP;
+            default -> throw new IllegalArgumentException("unknown transport '" + f[0] + "'");
+          };
+      if (f[1].isEmpty() || f[3].isEmpty()) {
+        throw new IllegalArgumentException("empty host or ALPN");
+      }
+      int port;
+      try {
+        port = Integer.parseInt(f[2]);
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("invalid port '" + f[2] + "'");
+      }
+      return new Request(t, f[1], port, f[3]);
+    }
+  }
+
+  private final Path socket;
+  private final Connector connector;
+  private final Duration idle;
+  private final Semaphore sessions = new Semaphore(MAX_SESSIONS);
+  private final AtomicInteger active = new AtomicInteger();
+  private final AtomicLong lastEnded = new AtomicLong(System.nanoTime());
+  private final ScheduledExecutorService idleCheck;
+  private ServerSocketChannel server;
+  private Object boundKey; // the socket file's key once bound: removed at close only if still ours
+  private volatile boolean closed;
+
+  /**
+   * @param idle how long the agent stays without a session before it exits; zero: forever
+   */
+  Agent(Path socket, Connector connector, Duration idle) {
+    this.socket = socket.toAbsolutePath().normalize();
+    this.connector = connector;
+    this.idle = idle;
+    this.idleCheck =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "agent-idle");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** The socket of the agent for a data directory. */
+  static Path socketOf(Path dataDir) {
+    return dataDir.resolve(SOCKET);
+  }
+
+  /**
+   * Binds the socket. A socket file nobody answers on (an agent that died) is replaced; one a live
+   * agent answers on is not.
+   *
+   * @throws CliSupport.CliException if another agent runs there or the path cannot be bound
+   */
+  void bind() throws IOException {
+    if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+      throw new CliSupport.CliException(
+          "socket path "
+              + socket
+              + " is too long for a Unix socket (at most "
+              + MAX_SOCKET_PATH
+              + " bytes); use a shorter --data-dir");
+    }
+    if (Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+        probe.connect(UnixDomainSocketAddress.of(socket));
+        throw new CliSupport.CliException("an agent already runs on " + socket);
+      } catch (IOException e) {
+        Files.deleteIfExists(socket); // nobody answers: left by an agent that died
+      }
+    }
+    Files.createDirectories(socket.getParent());
+    ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    try {
+      s.bind(UnixDomainSocketAddress.of(socket));
+      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+      boundKey = fileKey(socket);
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    server = s;
+    if (!idle.isZero()) {
+      long period = Math.max(100, Math.min(1000, idle.toMillis() / 4));
+      idleCheck.scheduleWithFixedDelay(this::closeIfIdle, period, period, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  Path socket() {
+    return socket;
+  }
+
+  private void closeIfIdle() {
+    if (active.get() == 0 && System.nanoTime() - lastEnded.get() >= idle.toNanos()) {
+      LOG.info("no session for " + describe(idle) + "; the agent stops");
+      close();
+    }
+  }
+
+  /** Accepts sessions until {@link #close()}; each runs on threads of its own. */
+  void serve() throws IOException {
+    Objects.requireNonNull(server, "bind first");
+    String me = System.getProperty("user.name");
+    while (!closed) {
+      SocketChannel peer;
+      try {
+        peer = server.accept();
+      } catch (ClosedChannelException e) { // closed by close(), also while accepting
+        return;
+      }
+      if (!ownUser(peer, me)) {
+        peer.close();
+        continue;
+      }
+      if (!sessions.tryAcquire()) {
+        // Closed without an answer: the client connects by itself (Agent.open returns null).
+        LOG.warning("already " + MAX_SESSIONS + " sessions; a client connects by itself");
+        peer.close();
+        continue;
+      }
+      active.incrementAndGet();
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  session(peer);
+                } finally {
+                  lastEnded.set(System.nanoTime());
+                  active.decrementAndGet();
+                  sessions.release();
+                }
+              },
+              "agent-session");
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  private static boolean ownUser(SocketChannel peer, String me) {
+    try {
+      jdk.net.UnixDomainPrincipal p = peer.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED);
+      if (p.user().getName().equals(me)) {
+        return true;
+      }
+      LOG.warning("refused a session from user " + p.user().getName());
+      return false;
+    } catch (IOException | UnsupportedOperationException e) {
+      return true; // no peer credentials on this OS: the socket's mode alone guards it
+    }
+  }
+
+  /** One session: request, connection, then bytes both ways until both directions have ended. */
+  private void session(SocketChannel peer) {
+    Upstream c = null;
+    try (peer) {
+      Request r;
+      try {
+        r = Request.parse(readLine(peer));
+      } catch (IllegalArgumentException e) {
+        refuse(peer, e.getMessage());
+        return;
+      }
+      try {
+        c = connector.open(r);
+      } catch (IOException | RuntimeException e) {
+        LOG.info(
+            "session to " + r.host() + ":" + r.port() + " failed: " + CliConventions.oneLine(e));
+        refuse(peer, CliConventions.oneLine(e));
+        return;
+      }
+      answer(peer, "ok");
+      long start = System.nanoTime();
+      Upstream s = c;
+      long[] sent = {0};
+      Thread up =
+          new Thread(
+              () -> {
+                try (OutputStream out = s.output()) {
+                  copy(peerInput(peer), out, false, sent);
+                } catch (IOException e) {
+                  s.abort(); // the client or the node went away mid-stream
+                }
+              },
+              "agent-up");
+      up.setDaemon(true);
+      up.start();
+      long[] received = {0};
+      String end = "ended";
+      try {
+        copy(s.input(), peerOutput(peer), true, received);
+        peer.shutdownOutput();
+      } catch (IOException e) {
+        // the client or the node went away: closing both ends below ends the other direction
+        end = "broke off (" + CliConventions.oneLine(e) + ")";
+        s.abort();
+      }
+      up.join();
+      LOG.info(
+          String.format(
+              "session to %s:%d (%s over %s) %s: %d bytes up, %d down in %.2f s",
+              r.host(),
+              r.port(),
+              r.alpn(),
+              r.transport() == Transport.TCP ? "tcp" : "quic",
+              end,
+              sent[0],
+              received[0],
+              (System.nanoTime() - start) / 1e9));
+    } catch (IOException e) {
+      // the client went away before the session began
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      if (c != null) {
+        c.close();
+      }
+    }
+  }
+
+  /**
+   * Answers {@code error MESSAGE} and ends the session. What the client sent beyond its request
+   * (the rest of an oversized line, the start of its stream) is read and dropped until it closes,
+   * at most 1 MiB or 2 s: a Unix socket closed with unread input resets the peer, whose read would
+   * then lose the answer.
+   */
+  private void refuse(SocketChannel peer, String message) throws IOException {
+    answer(peer, "error " + message);
+    peer.shutdownOutput();
+    java.util.concurrent.ScheduledFuture<?> deadline;
+    try {
+      deadline =
+          idleCheck.schedule(
+              () -> {
+                try {
+                  peer.close();
+                } catch (IOException e) {
+                  // closing is all we wanted
+                }
+              },
+              2,
+              TimeUnit.SECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return; // the agent stops
+    }
+    try {
+      ByteBuffer drop = ByteBuffer.allocate(16 * 1024);
+      long left = 1 << 20;
+      int n;
+      while (left > 0 && (n = peer.read(drop)) >= 0) {
+        left -= n;
+        drop.clear();
+      }
+    } catch (IOException e) {
+      // closed by the deadline, or the client reset
+    } finally {
+      deadline.cancel(false);
+    }
+  }
+
+  private static void copy(InputStream in, OutputStream out, boolean flush, long[] count)
+      throws IOException {
+    byte[] buf = new byte[64 * 1024];
+    int n;
+    while ((n = in.read(buf)) >= 0) {
+      out.write(buf, 0, n);
+      if (flush) {
+        out.flush();
+      }
+      count[0] += n;
+    }
+  }
+
+  /** The request line, read byte by byte up to its newline, at most {@link #MAX_REQUEST}. */
+  static String readLine(SocketChannel ch) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    ByteBuffer one = ByteBuffer.allocate(1);
+    while (true) {
+      one.clear();
+      if (ch.read(one) < 0) {
+        throw new IllegalArgumentException("no request line");
+      }
+      byte c = one.get(0);
+      if (c == '\n') {
+        return b.toString(StandardCharsets.UTF_8);
+      }
+      if (b.size() >= MAX_REQUEST - 1) {
+        throw new IllegalArgumentException("request line longer than " + MAX_REQUEST + " bytes");
+      }
+      if (c < 0x20 || c == 0x7f) {
+        throw new IllegalArgumentException("control character in the request line");
+      }
+      b.write(c);
+    }
+  }
+
+  static void answer(SocketChannel ch, String line) throws IOException {
+    ByteBuffer b =
+        ByteBuffer.wrap(
+            (line.replace('\n', ' ').replace('\r', ' ') + "\n").getBytes(StandardCharsets.UTF_8));
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+  }
+
+  /** The socket's input; closing it closes nothing (the session closes the socket). */
+  static InputStream peerInput(SocketChannel ch) {
+    return new InputStream() {
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+          return 0;
+        }
+        return ch.read(ByteBuffer.wrap(b, off, len));
+      }
+    };
+  }
+
+  /** The socket's output; closing it half-closes the socket (the peer reads its end). */
+  static OutputStream peerOutput(SocketChannel ch) {
+    return new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+      }
+
+      @Override
+      public void close() throws IOException {
+        if (ch.isOpen()) {
+          ch.shutdownOutput();
+        }
+      }
+    };
+  }
+
+  private static Object fileKey(Path p) {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Stops accepting; sessions in progress go on until they end. Removes the socket if ours. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    idleCheck.shutdownNow();
+    try {
+      if (server != null) {
+        server.close();
+      }
+    } catch (IOException e) {
+      // closing is all we wanted
+    }
+    Object key = fileKey(socket);
+    if (key != null && key.equals(boundKey)) {
+      try {
+        Files.deleteIfExists(socket);
+      } catch (IOException e) {
+        // left for the next agent, which replaces a socket nobody answers on
+      }
+    }
+  }
+
+  /**
+   * The client side: a session through the agent of {@code dataDir}, if one runs.
+   *
+   * @return the session, its answer read ({@code ok}); {@code null} if no agent answers on the
+   *     socket (none runs, or it died), so the caller connects by itself
+   * @throws IOException the agent's {@code error} answer, or a session that broke before it
+   */
+  static Session open(Path dataDir, Request request) throws IOException {
+    Path path = socketOf(dataDir);
+    if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return null;
+    }
+    SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+    try {
+      ch.connect(UnixDomainSocketAddress.of(path));
+    } catch (IOException e) {
+      ch.close();
+      return null; // nobody listens: an agent that died
+    }
+    try {
+      answerLine(ch, request.line());
+      String reply = readReply(ch);
+      if (reply == null) {
+        ch.close();
+        return null; // the agent closed without answering: connect by ourselves
+      }
+      if (reply.equals("ok")) {
+        return new Session(ch);
+      }
+      ch.close();
+      throw new IOException(reply.startsWith("error ") ? reply.substring(6) : reply);
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  private static void answerLine(SocketChannel ch, String line) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+  }
+
+  /** The agent's answer line; null at end of stream before any byte. */
+  private static String readReply(SocketChannel ch) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    ByteBuffer one = ByteBuffer.allocate(1);
+    while (true) {
+      one.clear();
+      if (ch.read(one) < 0) {
+        if (b.size() == 0) {
+          return null;
+        }
+        throw new IOException("the agent's answer was cut off");
+      }
+      byte c = one.get(0);
+      if (c == '\n') {
+        return b.toString(StandardCharsets.UTF_8);
+      }
+      if (b.size() >= 4096) {
+        throw new IOException("the agent's answer is too long");
+      }
+      b.write(c);
+    }
+  }
+
+  /** A session through the agent: the stream's bytes on a Unix socket. */
+  static final class Session implements AutoCloseable {
+    private final SocketChannel channel;
+
+    Session(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    InputStream input() {
+      return peerInput(channel);
+    }
+
+    /** Closing it half-closes the session: the node's stream sees the end of its input. */
+    OutputStream output() {
+      return peerOutput(channel);
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+
+  /** A duration for a log line: {@code 30m}, {@code 90s}. */
+  static String describe(Duration d) {
+    return d.toString().substring(2).toLowerCase(Locale.ROOT);
+  }
+
+  /** Used by tests: how many sessions are running. */
+  int activeSessions() {
+    return active.get();
+  }
+}
