@@ -251,9 +251,11 @@ final class Agent implements AutoCloseable {
   }
 
   private void closeIfIdle() {
-    if (active.get() == 0 && System.nanoTime() - lastEnded.get() >= idle.toNanos()) {
-      LOG.info("no session for " + describe(idle) + "; the agent stops");
-      close();
+    synchronized (active) { // no session starts meanwhile (serve)
+      if (active.get() == 0 && System.nanoTime() - lastEnded.get() >= idle.toNanos()) {
+        LOG.info("no session for " + describe(idle) + "; the agent stops");
+        close();
+      }
     }
   }
 
@@ -278,7 +280,14 @@ final class Agent implements AutoCloseable {
         peer.close();
         continue;
       }
-      active.incrementAndGet();
+      synchronized (active) {
+        if (closed) { // stopped as this client came: it connects by itself
+          sessions.release();
+          peer.close();
+          return;
+        }
+        active.incrementAndGet();
+      }
       Thread t =
           new Thread(
               () -> {
