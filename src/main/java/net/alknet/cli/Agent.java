@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 import net.alknet.endpoint.CloseCode;
 import net.alknet.endpoint.Connection;
-import net.alknet.endpoint.Stream;
 import net.alknet.endpoint.Transport;
+import net.alknet.ssh.io.Duplex;
 
 /**
  * The client agent ({@code alknet agent}): a long-running client JVM that makes connections to
@@ -65,40 +65,18 @@ final class Agent implements AutoCloseable {
 
   /** Opens the node's side of a session: a new connection's stream ({@link #of}), or a test's. */
   interface Connector {
-    Upstream open(Request request) throws IOException;
+    Duplex open(Request request) throws IOException;
 
     /** Each session on a connection of its own made by {@code connect}, on its first stream. */
     static Connector of(ConnectFunction connect) {
       return r -> {
         Connection c = connect.connect(r.host(), r.port(), r.alpn(), r.transport());
-        Stream s;
         try {
-          s = c.openStream();
+          return Duplex.ofConnection(c, c.openStream());
         } catch (IOException | RuntimeException e) {
           c.close(CloseCode.NO_ERROR, "");
           throw e;
         }
-        return new Upstream() {
-          @Override
-          public InputStream input() {
-            return s.input();
-          }
-
-          @Override
-          public OutputStream output() {
-            return s.output();
-          }
-
-          @Override
-          public void abort() {
-            s.abort();
-          }
-
-          @Override
-          public void close() {
-            c.close(CloseCode.NO_ERROR, "");
-          }
-        };
       };
     }
   }
@@ -106,20 +84,6 @@ final class Agent implements AutoCloseable {
   /** {@code EndpointClient.connect} with the trust fixed. */
   interface ConnectFunction {
     Connection connect(String host, int port, String alpn, Transport transport) throws IOException;
-  }
-
-  /** The node's side of a session. */
-  interface Upstream {
-    InputStream input();
-
-    /** Closing it finishes our side (the node sees the end of its input). */
-    OutputStream output();
-
-    /** Abandons both directions. */
-    void abort();
-
-    /** Ends the session's connection. */
-    void close();
   }
 
   /** A session's request. */
@@ -320,7 +284,7 @@ final class Agent implements AutoCloseable {
 
   /** One session: request, connection, then bytes both ways until both directions have ended. */
   private void session(SocketChannel peer) {
-    Upstream c = null;
+    Duplex c = null;
     try (peer) {
       Request r;
       try {
@@ -339,7 +303,7 @@ final class Agent implements AutoCloseable {
       }
       answer(peer, "ok");
       long start = System.nanoTime();
-      Upstream s = c;
+      Duplex s = c;
       long[] sent = {0};
       Thread up =
           new Thread(
@@ -532,13 +496,7 @@ final class Agent implements AutoCloseable {
     }
     closed = true;
     idleCheck.shutdownNow();
-    try {
-      if (server != null) {
-        server.close();
-      }
-    } catch (IOException e) {
-      // closing is all we wanted
-    }
+    // The socket goes first: once serve() has returned, no client finds it.
     Object key = fileKey(socket);
     if (key != null && key.equals(boundKey)) {
       try {
@@ -546,6 +504,13 @@ final class Agent implements AutoCloseable {
       } catch (IOException e) {
         // left for the next agent, which replaces a socket nobody answers on
       }
+    }
+    try {
+      if (server != null) {
+        server.close();
+      }
+    } catch (IOException e) {
+      // closing is all we wanted
     }
   }
 
@@ -617,25 +582,37 @@ final class Agent implements AutoCloseable {
   }
 
   /** A session through the agent: the stream's bytes on a Unix socket. */
-  static final class Session implements AutoCloseable {
+  static final class Session implements Duplex, AutoCloseable {
     private final SocketChannel channel;
 
     Session(SocketChannel channel) {
       this.channel = channel;
     }
 
-    InputStream input() {
+    @Override
+    public InputStream input() {
       return peerInput(channel);
     }
 
     /** Closing it half-closes the session: the node's stream sees the end of its input. */
-    OutputStream output() {
+    @Override
+    public OutputStream output() {
       return peerOutput(channel);
     }
 
+    /** Ends the session (the agent then ends its connection). */
     @Override
-    public void close() throws IOException {
-      channel.close();
+    public void close() {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // closing is all we wanted
+      }
+    }
+
+    @Override
+    public void abort() {
+      close();
     }
   }
 

@@ -16,14 +16,13 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
-import net.alknet.endpoint.CloseCode;
 import net.alknet.endpoint.Connection;
 import net.alknet.endpoint.EndpointClient;
 import net.alknet.endpoint.EndpointLimits;
 import net.alknet.endpoint.EndpointMetrics;
-import net.alknet.endpoint.Stream;
 import net.alknet.endpoint.Transport;
 import net.alknet.git.GitRequest;
+import net.alknet.ssh.io.Duplex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -171,7 +170,7 @@ public class GitRemoteCommand implements Callable<Integer> {
             : List.of();
     GitRequest request =
         new GitRequest(service, target.path(), Optional.of(target.authority()), params);
-    Link link = opening.link();
+    Duplex link = opening.link();
     try {
       link.output().write(request.encode());
       write(out, "\n"); // connection established: from now on git speaks its own protocol
@@ -194,58 +193,6 @@ public class GitRemoteCommand implements Callable<Integer> {
     }
   }
 
-  /** The bytes to and from the node: a stream of our own connection, or a session of the agent. */
-  interface Link {
-    InputStream input();
-
-    /** Closing it finishes our side; the node's answer still comes in. */
-    OutputStream output();
-
-    void close();
-
-    static Link of(Connection c, Stream s) {
-      return new Link() {
-        @Override
-        public InputStream input() {
-          return s.input();
-        }
-
-        @Override
-        public OutputStream output() {
-          return s.output();
-        }
-
-        @Override
-        public void close() {
-          c.close(CloseCode.NO_ERROR, "");
-        }
-      };
-    }
-
-    static Link of(Agent.Session session) {
-      return new Link() {
-        @Override
-        public InputStream input() {
-          return session.input();
-        }
-
-        @Override
-        public OutputStream output() {
-          return session.output();
-        }
-
-        @Override
-        public void close() {
-          try {
-            session.close();
-          } catch (IOException e) {
-            // closing is all we wanted
-          }
-        }
-      };
-    }
-  }
-
   /**
    * The {@code alknet/git} stream, opened on a thread of its own from the helper's start, so the
    * helper's start overlaps its exchange with git: through the agent if one runs for the data
@@ -255,7 +202,7 @@ public class GitRemoteCommand implements Callable<Integer> {
    * client.
    */
   static final class Opening implements AutoCloseable {
-    private final FutureTask<Link> task;
+    private final FutureTask<Duplex> task;
     private EndpointClient client; // guarded by this
     private boolean closed; // guarded by this
 
@@ -270,7 +217,7 @@ public class GitRemoteCommand implements Callable<Integer> {
                           new Agent.Request(
                               target.transport(), target.host(), target.port(), "alknet/git"));
                   if (session != null) {
-                    return Link.of(session);
+                    return session;
                   }
                 }
                 Thread preload =
@@ -295,7 +242,7 @@ public class GitRemoteCommand implements Callable<Integer> {
                         "alknet/git",
                         options.trust(dir),
                         target.transport());
-                return Link.of(conn, conn.openStream());
+                return Duplex.ofConnection(conn, conn.openStream());
               });
     }
 
@@ -321,7 +268,7 @@ public class GitRemoteCommand implements Callable<Integer> {
     }
 
     /** Waits for the stream; its failure (key, trust, network, agent) is rethrown as it was. */
-    Link link() throws Exception {
+    Duplex link() throws Exception {
       try {
         return task.get();
       } catch (ExecutionException e) {

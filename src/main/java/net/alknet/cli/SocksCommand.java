@@ -1,7 +1,5 @@
 package net.alknet.cli;
 
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -12,7 +10,6 @@ import net.alknet.endpoint.Connection;
 import net.alknet.endpoint.EndpointClient;
 import net.alknet.endpoint.EndpointLimits;
 import net.alknet.endpoint.EndpointMetrics;
-import net.alknet.endpoint.Stream;
 import net.alknet.endpoint.Trust;
 import net.alknet.node.Node;
 import net.alknet.socks.SocksServer;
@@ -101,7 +98,7 @@ public class SocksCommand implements Callable<Integer> {
                           "alknet/ssh",
                           trust,
                           connect.transport());
-                  return duplex(c, c.openStream());
+                  return Duplex.ofConnection(c, c.openStream());
                 },
                 key,
                 timeout);
@@ -118,32 +115,5 @@ public class SocksCommand implements Callable<Integer> {
       socks.serve();
     }
     return 0;
-  }
-
-  /** The stream's duplex; ending it ends the whole connection (one SSH session per connection). */
-  private static Duplex duplex(Connection c, Stream s) {
-    return new Duplex() {
-      @Override
-      public InputStream input() {
-        return s.input();
-      }
-
-      @Override
-      public OutputStream output() {
-        return s.output();
-      }
-
-      @Override
-      public void close() {
-        s.close();
-        c.close(net.alknet.endpoint.CloseCode.NO_ERROR, "");
-      }
-
-      @Override
-      public void abort() {
-        s.abort();
-        c.close(net.alknet.endpoint.CloseCode.NO_ERROR, "");
-      }
-    };
   }
 }

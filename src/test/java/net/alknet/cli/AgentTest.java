@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import net.alknet.endpoint.Transport;
+import net.alknet.ssh.io.Duplex;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,10 +48,10 @@ class AgentTest {
       new Agent.Request(Transport.QUIC, "node", 4433, "alknet/git");
 
   /** The node's side of a session: bytes written come back on the input, FIN included. */
-  static Agent.Upstream echo() throws IOException {
+  static Duplex echo() throws IOException {
     PipedInputStream in = new PipedInputStream(256 * 1024);
     PipedOutputStream out = new PipedOutputStream(in);
-    return new Agent.Upstream() {
+    return new Duplex() {
       @Override
       public InputStream input() {
         return in;

@@ -3,6 +3,8 @@ package net.alknet.ssh.io;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import net.alknet.endpoint.CloseCode;
+import net.alknet.endpoint.Connection;
 import net.alknet.endpoint.Stream;
 
 /**
@@ -66,6 +68,36 @@ public interface Duplex {
       @Override
       public String toString() {
         return "stream " + stream.id() + " of " + stream.connection().id();
+      }
+    };
+  }
+
+  /**
+   * The duplex of the one stream a client opened on its connection: ending it (close or abort) ends
+   * the connection too.
+   */
+  static Duplex ofConnection(Connection connection, Stream stream) {
+    return new Duplex() {
+      @Override
+      public InputStream input() {
+        return stream.input();
+      }
+
+      @Override
+      public OutputStream output() {
+        return stream.output();
+      }
+
+      @Override
+      public void close() {
+        stream.close();
+        connection.close(CloseCode.NO_ERROR, "");
+      }
+
+      @Override
+      public void abort() {
+        stream.abort();
+        connection.close(CloseCode.NO_ERROR, "");
       }
     };
   }
