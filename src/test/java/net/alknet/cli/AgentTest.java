@@ -234,6 +234,45 @@ class AgentTest {
     assertEcho();
   }
 
+  /**
+   * The client's side against a broken agent (a fake one here): no answer means connecting by
+   * ourselves; a cut-off, oversized or unknown answer is a clear error.
+   */
+  @Test
+  void aBrokenAgentsAnswerIsAFallbackOrAClearError() throws Exception {
+    try (ServerSocketChannel fake = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      fake.bind(UnixDomainSocketAddress.of(Agent.socketOf(dir)));
+      String[] answers = {"", "ok", "x".repeat(5000) + "\n", "hello\n", "error node down\n"};
+      Thread server =
+          new Thread(
+              () -> {
+                for (String a : answers) {
+                  try (SocketChannel c = fake.accept()) {
+                    Agent.readLine(c); // the request
+                    c.write(ByteBuffer.wrap(a.getBytes(StandardCharsets.UTF_8)));
+                  } catch (IOException e) {
+                    // the client left first: on to the next answer
+                  }
+                }
+              });
+      server.setDaemon(true);
+      server.start();
+      assertNull(Agent.open(dir, REQUEST), "closed unanswered: connect by ourselves");
+      assertEquals(
+          "the agent's answer was cut off",
+          assertThrows(IOException.class, () -> Agent.open(dir, REQUEST)).getMessage());
+      assertEquals(
+          "the agent's answer is too long",
+          assertThrows(IOException.class, () -> Agent.open(dir, REQUEST)).getMessage());
+      assertEquals(
+          "hello", assertThrows(IOException.class, () -> Agent.open(dir, REQUEST)).getMessage());
+      assertEquals(
+          "node down",
+          assertThrows(IOException.class, () -> Agent.open(dir, REQUEST)).getMessage());
+      server.join(10_000);
+    }
+  }
+
   @Test
   void theSocketIsTheUsersAloneAndASecondAgentIsRefused() throws Exception {
     startEcho();
