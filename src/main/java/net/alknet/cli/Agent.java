@@ -138,9 +138,13 @@ final class Agent implements AutoCloseable {
     }
   }
 
+  /** How long a client may take to send its request line before it is closed. */
+  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
   private final Path socket;
   private final Connector connector;
   private final Duration idle;
+  private final Duration requestTimeout;
   private final Semaphore sessions = new Semaphore(MAX_SESSIONS);
   private final AtomicInteger active = new AtomicInteger();
   private final AtomicLong lastEnded = new AtomicLong(System.nanoTime());
@@ -153,9 +157,17 @@ final class Agent implements AutoCloseable {
    * @param idle how long the agent stays without a session before it exits; zero: forever
    */
   Agent(Path socket, Connector connector, Duration idle) {
+    this(socket, connector, idle, REQUEST_TIMEOUT);
+  }
+
+  /**
+   * @param requestTimeout how long a client may take to send its request line; then it is closed
+   */
+  Agent(Path socket, Connector connector, Duration idle, Duration requestTimeout) {
     this.socket = socket.toAbsolutePath().normalize();
     this.connector = connector;
     this.idle = idle;
+    this.requestTimeout = requestTimeout;
     this.idleCheck =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -287,12 +299,19 @@ final class Agent implements AutoCloseable {
     Duplex c = null;
     try (peer) {
       Request r;
+      // A client that sends no request line (or a byte now and then) does not keep its session.
+      java.util.concurrent.Future<?> late = closeLater(peer, requestTimeout);
       try {
         r = Request.parse(readLine(peer));
       } catch (IllegalArgumentException e) {
+        late.cancel(false);
         refuse(peer, e.getMessage());
         return;
+      } catch (IOException e) {
+        LOG.info("a client sent no request line within " + describe(requestTimeout) + ", or left");
+        return;
       }
+      late.cancel(false);
       try {
         c = connector.open(r);
       } catch (IOException | RuntimeException e) {
@@ -359,22 +378,7 @@ final class Agent implements AutoCloseable {
   private void refuse(SocketChannel peer, String message) throws IOException {
     answer(peer, "error " + message);
     peer.shutdownOutput();
-    java.util.concurrent.ScheduledFuture<?> deadline;
-    try {
-      deadline =
-          idleCheck.schedule(
-              () -> {
-                try {
-                  peer.close();
-                } catch (IOException e) {
-                  // closing is all we wanted
-                }
-              },
-              2,
-              TimeUnit.SECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      return; // the agent stops
-    }
+    java.util.concurrent.Future<?> deadline = closeLater(peer, Duration.ofSeconds(2));
     try {
       ByteBuffer drop = ByteBuffer.allocate(16 * 1024);
       long left = 1 << 20;
@@ -387,6 +391,26 @@ final class Agent implements AutoCloseable {
       // closed by the deadline, or the client reset
     } finally {
       deadline.cancel(false);
+    }
+  }
+
+  /** Closes {@code peer} after {@code d} unless cancelled; at once if the agent stops. */
+  private java.util.concurrent.Future<?> closeLater(SocketChannel peer, Duration d)
+      throws IOException {
+    try {
+      return idleCheck.schedule(
+          () -> {
+            try {
+              peer.close();
+            } catch (IOException e) {
+              // closing is all we wanted
+            }
+          },
+          d.toMillis(),
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      peer.close(); // the agent stops
+      return java.util.concurrent.CompletableFuture.completedFuture(null);
     }
   }
 

@@ -193,6 +193,32 @@ class AgentTest {
     assertEcho(); // the agent is unharmed
   }
 
+  /** A client that connects and sends nothing is closed after the request timeout. */
+  @Test
+  void aClientThatSaysNothingIsClosedAfterTheRequestTimeout() throws Exception {
+    agent = new Agent(Agent.socketOf(dir), r -> echo(), Duration.ZERO, Duration.ofMillis(300));
+    agent.bind();
+    serving =
+        new Thread(
+            () -> {
+              try {
+                agent.serve();
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    serving.setDaemon(true);
+    serving.start();
+    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      ch.connect(UnixDomainSocketAddress.of(Agent.socketOf(dir)));
+      ch.write(ByteBuffer.wrap("alknet-agent".getBytes(StandardCharsets.US_ASCII))); // and no more
+      long t0 = System.nanoTime();
+      assertEquals(-1, Agent.peerInput(ch).read(), "the agent answered a request it did not get");
+      assertTrue(System.nanoTime() - t0 < 10_000_000_000L);
+    }
+    assertEcho();
+  }
+
   /** Sends {@code request} on a raw session, half-closes, returns the agent's answer line. */
   String raw(String request) throws IOException {
     try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
