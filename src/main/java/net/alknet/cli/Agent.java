@@ -8,11 +8,14 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -150,6 +153,8 @@ final class Agent implements AutoCloseable {
   private final AtomicLong lastEnded = new AtomicLong(System.nanoTime());
   private final ScheduledExecutorService idleCheck;
   private ServerSocketChannel server;
+  private FileChannel lock; // held while the agent runs
+  private java.nio.file.attribute.UserPrincipal owner; // of the socket: this agent's user
   private Object boundKey; // the socket file's key once bound: removed at close only if still ours
   private volatile boolean closed;
 
@@ -197,25 +202,42 @@ final class Agent implements AutoCloseable {
               + MAX_SOCKET_PATH
               + " bytes); use a shorter --data-dir");
     }
-    if (Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-        probe.connect(UnixDomainSocketAddress.of(socket));
-        throw new CliSupport.CliException("an agent already runs on " + socket);
-      } catch (IOException e) {
-        Files.deleteIfExists(socket); // nobody answers: left by an agent that died
-      }
-    }
     Files.createDirectories(socket.getParent());
+    // One agent per socket: it holds <socket>.lock while it runs (the OS lets go of it when the
+    // process dies), so two agents starting at once cannot remove each other's socket.
+    FileChannel l =
+        FileChannel.open(
+            socket.resolveSibling(socket.getFileName() + ".lock"),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE);
+    FileLock held;
+    try {
+      held = l.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      held = null; // held by another agent in this JVM (tests)
+    } catch (IOException | RuntimeException e) {
+      l.close();
+      throw e;
+    }
+    if (held == null) {
+      l.close();
+      throw new CliSupport.CliException("an agent already runs on " + socket);
+    }
     ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     try {
+      Files.deleteIfExists(socket); // left by an agent that died: nobody holds the lock
       s.bind(UnixDomainSocketAddress.of(socket));
       Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
       boundKey = fileKey(socket);
+      owner = Files.getOwner(socket);
     } catch (IOException | RuntimeException e) {
       s.close();
+      l.close();
       throw e;
     }
+    lock = l;
     server = s;
+    lastEnded.set(System.nanoTime()); // the idle time counts from here
     if (!idle.isZero()) {
       long period = Math.max(100, Math.min(1000, idle.toMillis() / 4));
       idleCheck.scheduleWithFixedDelay(this::closeIfIdle, period, period, TimeUnit.MILLISECONDS);
@@ -238,15 +260,23 @@ final class Agent implements AutoCloseable {
   /** Accepts sessions until {@link #close()}; each runs on threads of its own. */
   void serve() throws IOException {
     Objects.requireNonNull(server, "bind first");
-    String me = System.getProperty("user.name");
     while (!closed) {
       SocketChannel peer;
       try {
         peer = server.accept();
       } catch (ClosedChannelException e) { // closed by close(), also while accepting
         return;
+      } catch (IOException e) { // out of file descriptors, say: sessions go on, so do we
+        LOG.warning("cannot accept a session: " + CliConventions.oneLine(e));
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        continue;
       }
-      if (!ownUser(peer, me)) {
+      if (!ownUser(peer, owner)) {
         peer.close();
         continue;
       }
@@ -281,16 +311,21 @@ final class Agent implements AutoCloseable {
     }
   }
 
-  private static boolean ownUser(SocketChannel peer, String me) {
+  /** Whether the peer runs as the socket's owner (compared by uid, named or not). */
+  private static boolean ownUser(
+      SocketChannel peer, java.nio.file.attribute.UserPrincipal socketOwner) {
     try {
       jdk.net.UnixDomainPrincipal p = peer.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED);
-      if (p.user().getName().equals(me)) {
+      if (p.user().equals(socketOwner)) {
         return true;
       }
       LOG.warning("refused a session from user " + p.user().getName());
       return false;
-    } catch (IOException | UnsupportedOperationException e) {
+    } catch (UnsupportedOperationException e) {
       return true; // no peer credentials on this OS: the socket's mode alone guards it
+    } catch (IOException e) {
+      LOG.warning("refused a session whose user is unknown: " + CliConventions.oneLine(e));
+      return false;
     }
   }
 
@@ -330,7 +365,7 @@ final class Agent implements AutoCloseable {
                 try (OutputStream out = s.output()) {
                   copy(peerInput(peer), out, false, sent);
                 } catch (IOException e) {
-                  s.abort(); // the client or the node went away mid-stream
+                  s.abort(); // the client or the node went away mid-stream: ends the reading
                 }
               },
               "agent-up");
@@ -342,9 +377,11 @@ final class Agent implements AutoCloseable {
         copy(s.input(), peerOutput(peer), true, received);
         peer.shutdownOutput();
       } catch (IOException e) {
-        // the client or the node went away: closing both ends below ends the other direction
+        // The client or the node went away: both ends closed, so the other direction ends too
+        // (the client reads the end of its input; git reports the hang-up, and this log why).
         end = "broke off (" + CliConventions.oneLine(e) + ")";
         s.abort();
+        peer.shutdownInput(); // ends the other direction's read; the client then reads our end
       }
       up.join();
       LOG.info(
@@ -512,7 +549,10 @@ final class Agent implements AutoCloseable {
     }
   }
 
-  /** Stops accepting; sessions in progress go on until they end. Removes the socket if ours. */
+  /**
+   * Stops accepting and removes the socket (if still ours). Sessions in progress go on as long as
+   * the connector does ({@link AgentCommand} stops when no session runs, or at exit).
+   */
   @Override
   public void close() {
     if (closed) {
@@ -533,6 +573,9 @@ final class Agent implements AutoCloseable {
       if (server != null) {
         server.close();
       }
+      if (lock != null) {
+        lock.close(); // releases the lock
+      }
     } catch (IOException e) {
       // closing is all we wanted
     }
@@ -541,9 +584,10 @@ final class Agent implements AutoCloseable {
   /**
    * The client side: a session through the agent of {@code dataDir}, if one runs.
    *
-   * @return the session, its answer read ({@code ok}); {@code null} if no agent answers on the
-   *     socket (none runs, or it died), so the caller connects by itself
-   * @throws IOException the agent's {@code error} answer, or a session that broke before it
+   * @return the session, its answer read ({@code ok}); {@code null} if no agent gives a whole
+   *     answer it understands (none runs, or it died, is busy or stopping), so the caller connects
+   *     by itself
+   * @throws IOException the agent's {@code error} answer (the node's connection failed)
    */
   static Session open(Path dataDir, Request request) throws IOException {
     Path path = socketOf(dataDir);
@@ -558,17 +602,21 @@ final class Agent implements AutoCloseable {
       return null; // nobody listens: an agent that died
     }
     try {
-      answerLine(ch, request.line());
-      String reply = readReply(ch);
-      if (reply == null) {
-        ch.close();
-        return null; // the agent closed without answering: connect by ourselves
+      String reply;
+      try {
+        answerLine(ch, request.line());
+        reply = readReply(ch);
+      } catch (IOException e) {
+        reply = null; // reset before a whole answer (a busy or stopping agent)
       }
-      if (reply.equals("ok")) {
+      if (reply != null && reply.equals("ok")) {
         return new Session(ch);
       }
       ch.close();
-      throw new IOException(reply.startsWith("error ") ? reply.substring(6) : reply);
+      if (reply != null && reply.startsWith("error ")) {
+        throw new IOException(reply.substring("error ".length()));
+      }
+      return null; // no answer, or one we do not understand: connect by ourselves
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
@@ -582,17 +630,14 @@ final class Agent implements AutoCloseable {
     }
   }
 
-  /** The agent's answer line; null at end of stream before any byte. */
+  /** The agent's answer line; null at end of stream before a whole line. */
   private static String readReply(SocketChannel ch) throws IOException {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     ByteBuffer one = ByteBuffer.allocate(1);
     while (true) {
       one.clear();
       if (ch.read(one) < 0) {
-        if (b.size() == 0) {
-          return null;
-        }
-        throw new IOException("the agent's answer was cut off");
+        return null;
       }
       byte c = one.get(0);
       if (c == '\n') {

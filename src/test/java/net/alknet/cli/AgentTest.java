@@ -193,6 +193,73 @@ class AgentTest {
     assertEcho(); // the agent is unharmed
   }
 
+  /** The node's side failing mid-session ends the client's session, which does not hang. */
+  @Test
+  @Timeout(20)
+  void aNodeThatFailsMidSessionEndsTheClientsSession() throws Exception {
+    start(
+        r ->
+            !r.host().equals("flaky")
+                ? echo()
+                : new Duplex() {
+                  final OutputStream sink = OutputStream.nullOutputStream();
+
+                  @Override
+                  public InputStream input() {
+                    return new java.io.SequenceInputStream(
+                        new java.io.ByteArrayInputStream(
+                            "partial".getBytes(StandardCharsets.US_ASCII)),
+                        new InputStream() {
+                          @Override
+                          public int read() throws IOException {
+                            throw new IOException("stream reset by the node");
+                          }
+                        });
+                  }
+
+                  @Override
+                  public OutputStream output() {
+                    return sink;
+                  }
+
+                  @Override
+                  public void abort() {}
+
+                  @Override
+                  public void close() {}
+                },
+        Duration.ZERO);
+    try (Agent.Session s =
+        Agent.open(dir, new Agent.Request(Transport.QUIC, "flaky", 4433, "alknet/git"))) {
+      // The client keeps its side open, as git does while it waits for the answer.
+      byte[] got = s.input().readAllBytes();
+      assertEquals("partial", new String(got, StandardCharsets.US_ASCII));
+    }
+    assertEcho(); // and the agent goes on
+  }
+
+  /** Past its 64 sessions the agent closes a client unanswered: it connects by itself. */
+  @Test
+  void theSixtyFifthSessionConnectsByItself() throws Exception {
+    startEcho();
+    java.util.List<Agent.Session> held = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < Agent.MAX_SESSIONS; i++) {
+        Agent.Session s = Agent.open(dir, REQUEST);
+        assertTrue(s != null, "session " + i);
+        held.add(s);
+      }
+      assertNull(Agent.open(dir, REQUEST), "the 65th session");
+    } finally {
+      held.forEach(Agent.Session::close);
+    }
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (agent.activeSessions() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEcho(); // a slot is free again
+  }
+
   /** A client that connects and sends nothing is closed after the request timeout. */
   @Test
   void aClientThatSaysNothingIsClosedAfterTheRequestTimeout() throws Exception {
@@ -214,7 +281,7 @@ class AgentTest {
       ch.write(ByteBuffer.wrap("alknet-agent".getBytes(StandardCharsets.US_ASCII))); // and no more
       long t0 = System.nanoTime();
       assertEquals(-1, Agent.peerInput(ch).read(), "the agent answered a request it did not get");
-      assertTrue(System.nanoTime() - t0 < 10_000_000_000L);
+      assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "not closed after its 300 ms");
     }
     assertEcho();
   }
@@ -261,8 +328,8 @@ class AgentTest {
   }
 
   /**
-   * The client's side against a broken agent (a fake one here): no answer means connecting by
-   * ourselves; a cut-off, oversized or unknown answer is a clear error.
+   * The client's side against a broken agent (a fake one here): no whole answer, or one it does not
+   * understand, means connecting by ourselves; only {@code error} is the session's end.
    */
   @Test
   void aBrokenAgentsAnswerIsAFallbackOrAClearError() throws Exception {
@@ -284,14 +351,9 @@ class AgentTest {
       server.setDaemon(true);
       server.start();
       assertNull(Agent.open(dir, REQUEST), "closed unanswered: connect by ourselves");
-      assertEquals(
-          "the agent's answer was cut off",
-          assertThrows(IOException.class, () -> Agent.open(dir, REQUEST)).getMessage());
-      assertEquals(
-          "the agent's answer is too long",
-          assertThrows(IOException.class, () -> Agent.open(dir, REQUEST)).getMessage());
-      assertEquals(
-          "hello", assertThrows(IOException.class, () -> Agent.open(dir, REQUEST)).getMessage());
+      assertNull(Agent.open(dir, REQUEST), "an answer cut off");
+      assertNull(Agent.open(dir, REQUEST), "an answer too long");
+      assertNull(Agent.open(dir, REQUEST), "an answer not understood");
       assertEquals(
           "node down",
           assertThrows(IOException.class, () -> Agent.open(dir, REQUEST)).getMessage());
@@ -314,7 +376,7 @@ class AgentTest {
 
   @Test
   void anIdleAgentStopsAndRemovesItsSocket() throws Exception {
-    start(r -> echo(), Duration.ofMillis(300));
+    start(r -> echo(), Duration.ofSeconds(1));
     assertEcho();
     serving.join(10_000);
     assertFalse(serving.isAlive(), "the idle agent still runs");
