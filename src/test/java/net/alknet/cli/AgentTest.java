@@ -79,7 +79,11 @@ class AgentTest {
   }
 
   void start(Agent.Connector connector, Duration idle) throws IOException {
-    agent = new Agent(Agent.socketOf(dir), connector, idle);
+    start(connector, idle, Agent.REQUEST_TIMEOUT);
+  }
+
+  void start(Agent.Connector connector, Duration idle, Duration requestTimeout) throws IOException {
+    agent = new Agent(Agent.socketOf(dir), connector, idle, requestTimeout);
     agent.bind();
     serving =
         new Thread(
@@ -263,19 +267,7 @@ class AgentTest {
   /** A client that connects and sends nothing is closed after the request timeout. */
   @Test
   void aClientThatSaysNothingIsClosedAfterTheRequestTimeout() throws Exception {
-    agent = new Agent(Agent.socketOf(dir), r -> echo(), Duration.ZERO, Duration.ofMillis(300));
-    agent.bind();
-    serving =
-        new Thread(
-            () -> {
-              try {
-                agent.serve();
-              } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
-    serving.setDaemon(true);
-    serving.start();
+    start(r -> echo(), Duration.ZERO, Duration.ofMillis(300));
     try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       ch.connect(UnixDomainSocketAddress.of(Agent.socketOf(dir)));
       ch.write(ByteBuffer.wrap("alknet-agent".getBytes(StandardCharsets.US_ASCII))); // and no more
